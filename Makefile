@@ -1,0 +1,69 @@
+# mlops.elasticsearch: setup and tests. `make test` and `make demo` are the two commands a user needs;
+# each does all setup itself on a fresh machine (Python 3.11 and the package index are all it needs).
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+COLLECTIONS := .collections
+LINK := $(COLLECTIONS)/ansible_collections/mlops/elasticsearch
+# Outside the checkout: inside it, ansible-test would ask this repository's git, which ignores the copy.
+SANITY_ROOT := $(or $(TMPDIR),/tmp)/mlops.elasticsearch-sanity
+SANITY_TREE := $(SANITY_ROOT)/ansible_collections/mlops/elasticsearch
+PORT ?= 9200
+EMULATOR := PYTHONPATH=$(CURDIR)/tests/emulator $(BIN)/python -m esml_emulator
+
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install emulator sanity lint units integration test clean
+
+## install: the .venv with pinned tools, this collection linked from the working tree, ansible-test's bootstrap
+install: $(STAMP) $(LINK) $(HOME)/.ansible/test/.mlops-seeded
+
+$(STAMP): requirements/dev.txt requirements/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+	touch $@
+
+# The collection is "installed" as a link to this working tree, so edits need no reinstall;
+# ansible.cfg points collections_path at .collections.
+$(LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../.. $@
+
+$(HOME)/.ansible/test/.mlops-seeded: $(STAMP) tests/tooling/get_pip_standin.py tests/tooling/seed_ansible_test.py
+	$(BIN)/python tests/tooling/seed_ansible_test.py
+	mkdir -p $(dir $@) && touch $@
+
+## emulator: the ML API emulator in the foreground on 127.0.0.1:$(PORT)
+emulator: install
+	$(EMULATOR) --port $(PORT)
+
+## sanity: ansible-test sanity on a copy laid out as ansible_collections/mlops/elasticsearch (no ignore files)
+sanity: install
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
+	git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -cf - -T - 2>/dev/null | tar -x -C $(SANITY_TREE)
+	cd $(SANITY_TREE) && PATH=$(BIN):$$PATH $(BIN)/ansible-test sanity --venv --python 3.11 --color no --verbose
+
+## lint: ansible-lint, production profile
+lint: install
+	PATH=$(BIN):$$PATH $(BIN)/ansible-lint --profile production --offline
+
+## units: unit tests of module_utils and the emulator's conformance tests
+units: install
+	$(BIN)/pytest tests/unit tests/emulator/tests
+
+## integration: ansible-playbook runs of tests/integration/targets against the emulator (or ELASTICSEARCH_HOSTS)
+integration: install
+	$(BIN)/pytest tests/integration
+
+## test: everything; ends with pytest's summary line
+test: sanity lint
+	$(BIN)/pytest tests/unit tests/emulator/tests tests/integration
+
+clean:
+	rm -rf .tmp $(SANITY_ROOT) $(COLLECTIONS) $(VENV)
