@@ -1,0 +1,88 @@
+"""Fixtures shared by the unit, emulator and integration tests: an emulator on a loopback port."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from esml_emulator.server import EmulatorServer
+
+
+class Reply:
+    def __init__(self, response):
+        self.status = response.status_code
+        self.headers = response.headers
+        self.text = response.text
+        try:
+            self.json = response.json()
+        except ValueError:
+            self.json = None
+
+    def __repr__(self):
+        return "Reply(%d, %s)" % (self.status, self.text[:300])
+
+
+class Es:
+    """Raw HTTP against an emulator (or any ES): no client logic, so tests see the wire as it is."""
+
+    def __init__(self, url, **session_options):
+        self.url = url.rstrip("/")
+        self.session = requests.Session()
+        self.session.trust_env = False  # no CA bundle or proxy from the environment
+        for key, value in session_options.items():
+            setattr(self.session, key, value)
+
+    def __call__(self, method, path, body=None, params=None, raw=None, headers=None):
+        sent_headers = dict(headers or {})
+        data = raw
+        if body is not None:
+            data = json.dumps(body)
+            sent_headers.setdefault("Content-Type", "application/json")
+        return Reply(self.session.request(method, self.url + path, data=data, params=params, headers=sent_headers,
+                                          timeout=30))
+
+    # emulator control (/_emulator/...)
+    def log(self):
+        return self.session.get(self.url + "/_emulator/requests", timeout=10).json()
+
+    def clear_log(self):
+        self.session.delete(self.url + "/_emulator/requests", timeout=10)
+
+    def fault(self, **spec):
+        return self.session.post(self.url + "/_emulator/faults", json=spec, timeout=10).json()
+
+    def settings(self, **values):
+        return self.session.put(self.url + "/_emulator/settings", json=values, timeout=10).json()
+
+    def runtime(self, job_id, **values):
+        return self.session.post(self.url + "/_emulator/jobs/%s/_runtime" % job_id, json=values, timeout=10).json()
+
+    def reset(self):
+        self.session.post(self.url + "/_emulator/reset", timeout=10).raise_for_status()
+
+    # shortcuts
+    def put_job(self, job_id, body=None, **params):
+        return self("PUT", "/_ml/anomaly_detectors/" + job_id, body or minimal_job(), params=params or None)
+
+
+def minimal_job(**extra):
+    body = {"analysis_config": {"bucket_span": "15m", "detectors": [{"function": "count"}]},
+            "data_description": {"time_field": "timestamp"}}
+    body.update(extra)
+    return body
+
+
+@pytest.fixture(scope="session")
+def emulator_server():
+    server = EmulatorServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def es(emulator_server):
+    client = Es(emulator_server.url)
+    client.reset()
+    return client

@@ -1,0 +1,482 @@
+"""The HTTP face of the emulator: routes from the REST spec, parameters, security, faults, request log."""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import json
+import os
+import socket
+import threading
+import time
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from . import xjson
+from .cluster import Cluster
+from .errors import (EsException, IllegalArgument, ParseException, RejectedExecution, SecurityException,
+                     StatusException, Unavailable, XContentParseException)
+from .values import parse_bool, parse_time
+
+SPEC_DIR = os.path.join(os.path.dirname(__file__), "rest-api-spec")
+GLOBAL_PARAMS = {"pretty", "human", "error_trace"}
+
+# Endpoints served (calendars and filters are not emulated yet).
+SERVED = {"ml.put_job", "ml.get_jobs", "ml.get_job_stats", "ml.update_job", "ml.open_job", "ml.close_job",
+          "ml.delete_job", "ml.reset_job", "ml.put_datafeed", "ml.get_datafeeds", "ml.get_datafeed_stats",
+          "ml.update_datafeed", "ml.start_datafeed", "ml.stop_datafeed", "ml.delete_datafeed", "ml.info",
+          "tasks.get", "ml.post_data"}
+
+# Transport action names and the cluster privileges that grant them (security §: 403 names them).
+MONITOR = ["monitor_ml", "manage_ml", "monitor", "manage", "all"]
+MANAGE = ["manage_ml", "manage", "all"]
+ACTIONS = {
+    "ml.put_job": ("cluster:admin/xpack/ml/job/put", MANAGE),
+    "ml.get_jobs": ("cluster:monitor/xpack/ml/job/get", MONITOR),
+    "ml.get_job_stats": ("cluster:monitor/xpack/ml/job/stats/get", MONITOR),
+    "ml.update_job": ("cluster:admin/xpack/ml/job/update", MANAGE),
+    "ml.open_job": ("cluster:admin/xpack/ml/job/open", MANAGE),
+    "ml.close_job": ("cluster:admin/xpack/ml/job/close", MANAGE),
+    "ml.delete_job": ("cluster:admin/xpack/ml/job/delete", MANAGE),
+    "ml.reset_job": ("cluster:admin/xpack/ml/job/reset", MANAGE),
+    "ml.post_data": ("cluster:admin/xpack/ml/job/data/post", MANAGE),
+    "ml.put_datafeed": ("cluster:admin/xpack/ml/datafeeds/put", MANAGE),
+    "ml.get_datafeeds": ("cluster:monitor/xpack/ml/datafeeds/get", MONITOR),
+    "ml.get_datafeed_stats": ("cluster:monitor/xpack/ml/datafeeds/stats/get", MONITOR),
+    "ml.update_datafeed": ("cluster:admin/xpack/ml/datafeeds/update", MANAGE),
+    "ml.start_datafeed": ("cluster:admin/xpack/ml/datafeed/start", MANAGE),
+    "ml.stop_datafeed": ("cluster:admin/xpack/ml/datafeed/stop", MANAGE),
+    "ml.delete_datafeed": ("cluster:admin/xpack/ml/datafeeds/delete", MANAGE),
+    "ml.info": ("cluster:monitor/xpack/ml/info/get", MONITOR),
+    "tasks.get": ("cluster:monitor/task/get", ["monitor", "manage", "all"]),
+    "info": ("cluster:monitor/main", ["monitor", "manage", "all"]),
+}
+
+# Keys the open/close/start/stop endpoints also take in the body (§1 notes).
+BODY_PARAMS = {
+    "ml.open_job": ("job_id", "timeout"),
+    "ml.close_job": ("job_id", "allow_no_match", "force", "timeout"),
+    "ml.start_datafeed": ("datafeed_id", "start", "end", "timeout"),
+    "ml.stop_datafeed": ("datafeed_id", "allow_no_match", "force", "timeout", "close_job"),
+}
+
+
+def load_spec():
+    specs = {}
+    for name in sorted(os.listdir(SPEC_DIR)):
+        if name.endswith(".json"):
+            with open(os.path.join(SPEC_DIR, name), encoding="utf-8") as handle:
+                specs.update(json.load(handle))
+    # Read by the server although the 9.1 spec file omits it (README beside the spec files).
+    specs["ml.open_job"]["params"] = dict(specs["ml.open_job"].get("params", {}),
+                                          timeout={"type": "time", "default": "30m"})
+    specs["ml.post_data"] = {"url": {"paths": [{"path": "/_ml/anomaly_detectors/{job_id}/_data", "methods": ["POST"]}]},
+                             "params": {"reset_start": {"type": "string"}, "reset_end": {"type": "string"}},
+                             "body": {"required": True}}
+    return specs
+
+
+class Principal:
+    def __init__(self, name, privileges, roles=None, api_key=None):
+        self.name = name
+        self.privileges = set(privileges)
+        self.roles = roles or (["superuser"] if "superuser" in self.privileges else [name])
+        self.api_key = api_key
+
+    def allowed(self, granted_by):
+        return bool(self.privileges & set(granted_by)) or "superuser" in self.privileges
+
+    def authorization(self):
+        if self.api_key:
+            return {"api_key": {"id": self.api_key, "name": self.name}}
+        return {"roles": list(self.roles)}
+
+
+class Security:
+    """Users (basic), API keys (``ApiKey base64(id:key)``) and bearer tokens, each with cluster privileges."""
+
+    def __init__(self, users=None, api_keys=None, tokens=None):
+        self.users = users or {}  # name -> (password, privileges)
+        self.api_keys = api_keys or {}  # id -> (key, privileges)
+        self.tokens = tokens or {}  # token -> privileges
+
+    @property
+    def enabled(self):
+        return bool(self.users or self.api_keys or self.tokens)
+
+    def authenticate(self, header, path):
+        if not header:
+            raise _unauthenticated("missing authentication credentials for REST request [%s]" % path)
+        scheme, _sep, value = header.partition(" ")
+        scheme = scheme.lower()
+        if scheme == "basic":
+            try:
+                name, _sep, password = base64.b64decode(value).decode("utf-8").partition(":")
+            except (ValueError, UnicodeDecodeError):
+                raise _unauthenticated("unable to authenticate with provided credentials and anonymous access is not "
+                                       "allowed for this request")
+            user = self.users.get(name)
+            if user is None or user[0] != password:
+                raise _unauthenticated("unable to authenticate user [%s] for REST request [%s]" % (name, path))
+            return Principal(name, user[1])
+        if scheme == "apikey":
+            try:
+                key_id, _sep, key = base64.b64decode(value).decode("utf-8").partition(":")
+            except (ValueError, UnicodeDecodeError):
+                key_id, key = None, None
+            entry = self.api_keys.get(key_id)
+            if entry is None or entry[0] != key:
+                raise _unauthenticated("unable to authenticate with provided credentials and anonymous access is not "
+                                       "allowed for this request")
+            return Principal("api-key-user", entry[1], api_key=key_id)
+        if scheme == "bearer":
+            privileges = self.tokens.get(value)
+            if privileges is None:
+                raise _unauthenticated("unable to authenticate with provided credentials and anonymous access is not "
+                                       "allowed for this request")
+            return Principal("token-user", privileges)
+        raise _unauthenticated("unable to authenticate with provided credentials and anonymous access is not allowed "
+                               "for this request")
+
+
+def _unauthenticated(reason):
+    header = {"WWW-Authenticate": ['Basic realm="security", charset="UTF-8"', 'Bearer realm="security"', "ApiKey"]}
+    exc = SecurityException(reason, status=401, headers=header, extra={"header": header})
+    return exc
+
+
+class Fault:
+    def __init__(self, spec):
+        self.method = spec.get("method", "*").upper()
+        self.path = spec.get("path", "*")
+        self.remaining = int(spec.get("count", 1))
+        self.status = spec.get("status")
+        self.retry_after = spec.get("retry_after")
+        self.drop = bool(spec.get("drop", False))
+        self.delay_ms = int(spec.get("delay_ms", 0))
+        self.after = bool(spec.get("after", False))
+        self.spec = spec
+
+    def matches(self, method, path):
+        return self.remaining > 0 and self.method in ("*", method) and fnmatch.fnmatchcase(path, self.path)
+
+
+class Emulator:
+    """The WSGI application."""
+
+    def __init__(self, security=None, verbose=False):
+        self.cluster = Cluster()
+        self.security = security or Security()
+        self.verbose = verbose
+        self.specs = load_spec()
+        self.url_map, self.endpoint_params = self._routes()
+        self.log = []
+        self.faults = []
+        self.meta_lock = threading.Lock()
+
+    def _routes(self):
+        rules, params = [], {}
+        for name, spec in self.specs.items():
+            if name not in SERVED:
+                continue
+            params[name] = set(spec.get("params", {})) | GLOBAL_PARAMS
+            for path in spec["url"]["paths"]:
+                rule = path["path"].replace("{", "<").replace("}", ">")
+                rules.append(Rule(rule, endpoint=name, methods=path["methods"]))
+        rules.append(Rule("/", endpoint="info", methods=["GET"]))
+        params["info"] = set(GLOBAL_PARAMS)
+        return Map(rules, strict_slashes=False, merge_slashes=False), params
+
+    # -- WSGI ------------------------------------------------------------------------------------------------
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        if request.path.startswith("/_emulator"):
+            return self._control(request)(environ, start_response)
+        fault = self._take_fault(request.method, request.path)
+        if fault is not None and fault.delay_ms:
+            time.sleep(fault.delay_ms / 1000.0)
+        if fault is not None and not fault.after and (fault.drop or fault.status):
+            if fault.drop:
+                self._record(request, None)
+                return self._drop(environ, start_response)
+            response = self._fault_response(fault)
+        else:
+            response = self._dispatch(request)
+            if fault is not None and fault.after and fault.drop:
+                self._record(request, response.status_code, dropped=True)
+                return self._drop(environ, start_response)
+        self._record(request, response.status_code)
+        return response(environ, start_response)
+
+    def _take_fault(self, method, path):
+        with self.meta_lock:
+            for fault in self.faults:
+                if fault.matches(method, path):
+                    fault.remaining -= 1
+                    return fault
+        return None
+
+    @staticmethod
+    def _drop(environ, start_response):
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        start_response("500 Dropped", [("Content-Length", "0")])
+        return []
+
+    def _fault_response(self, fault):
+        status = int(fault.status)
+        if status == 429:
+            exc = RejectedExecution("rejected execution of coordinating operation [emulated fault]")
+        elif status == 503:
+            exc = Unavailable("[.ml-config] emulated fault: no shard available")
+        else:
+            exc = StatusException("emulated fault", status=status)
+        response = self._error(exc)
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = str(fault.retry_after)
+        return response
+
+    def _record(self, request, status, dropped=False):
+        entry = {"method": request.method, "path": request.path, "query": request.args.to_dict(flat=True),
+                 "status": status, "time": time.time()}
+        auth = request.headers.get("Authorization")
+        entry["auth"] = auth.split(" ", 1)[0].lower() if auth else None
+        if dropped or status is None:
+            entry["dropped"] = True
+        data = request.get_data(cache=True)
+        if data and len(data) < 65536:
+            try:
+                entry["body"] = json.loads(data)
+            except ValueError:
+                entry["body"] = None
+        with self.meta_lock:
+            self.log.append(entry)
+
+    # -- responses -------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _json(payload, status=200, pretty=False):
+        text = json.dumps(payload, indent=2 if pretty else None, separators=None if pretty else (",", ":"))
+        response = Response(text + ("\n" if pretty else ""), status=status, content_type="application/json")
+        response.headers["X-elastic-product"] = "Elasticsearch"
+        return response
+
+    def _error(self, exc):
+        response = self._json(exc.envelope(), status=exc.status)
+        for key, value in exc.headers.items():
+            for item in value if isinstance(value, list) else [value]:
+                response.headers.add(key, item)
+        return response
+
+    # -- ES API ----------------------------------------------------------------------------------------------
+
+    def _dispatch(self, request):
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except MethodNotAllowed as exc:
+            declared = set(exc.valid_methods or [])
+            if "GET" in declared:
+                declared.discard("HEAD")  # werkzeug adds HEAD to GET routes; ES lists what the handler declares
+            allowed = ",".join(sorted(declared))
+            body = {"error": "Incorrect HTTP method for uri [%s] and method [%s], allowed: [%s]"
+                             % (request.full_path.rstrip("?"), request.method, allowed), "status": 405}
+            return self._json(body, status=405)
+        except NotFound:
+            return self._error(IllegalArgument("no handler found for uri [%s] and method [%s]"
+                                               % (request.full_path.rstrip("?"), request.method)))
+        pretty = "pretty" in request.args
+        try:
+            principal = None
+            if self.security.enabled:
+                principal = self.security.authenticate(request.headers.get("Authorization"), request.path)
+                action, granted_by = ACTIONS[endpoint]
+                if not principal.allowed(granted_by):
+                    who = ("API key id [%s] of user [%s]" % (principal.api_key, principal.name) if principal.api_key
+                           else "user [%s] with effective roles [%s]" % (principal.name, ",".join(principal.roles)))
+                    raise SecurityException("action [%s] is unauthorized for %s, this action is granted by the cluster "
+                                            "privileges [%s]" % (action, who, ",".join(granted_by)), status=403)
+            params = self._params(request, endpoint)
+            with self.cluster.lock:
+                self.cluster.tick()
+                payload = self._handle(endpoint, args, params, request, principal)
+            return self._json(payload, pretty=pretty)
+        except EsException as exc:
+            return self._error(exc)
+
+    def _params(self, request, endpoint):
+        allowed = self.endpoint_params[endpoint]
+        unknown = [k for k in request.args if k not in allowed]
+        if unknown:
+            noun = "parameter" if len(unknown) == 1 else "parameters"
+            raise IllegalArgument("request [%s] contains unrecognized %s: %s"
+                                  % (request.path, noun, ", ".join("[%s]" % k for k in unknown)))
+        spec = self.specs.get(endpoint, {}).get("params", {})
+        params = {}
+        for key, value in request.args.items():
+            params[key] = self._typed(key, value, spec.get(key, {}).get("type"))
+        if endpoint in BODY_PARAMS:
+            body = self._body(request, required=False)
+            if body is not None:
+                if not isinstance(body, dict):
+                    raise ParseException("request body must be an object")
+                for key, value in body.items():
+                    if key not in BODY_PARAMS[endpoint]:
+                        parser = endpoint.split(".")[1]
+                        raise XContentParseException(body.key_pos[key], "[%s] unknown field [%s]" % (parser, key))
+                    if key in ("job_id", "datafeed_id"):
+                        continue
+                    kind = spec.get(key, {}).get("type")
+                    params[key] = self._typed(key, value, kind) if isinstance(value, str) else value
+        return params
+
+    @staticmethod
+    def _typed(key, value, kind):
+        if kind == "boolean":
+            return parse_bool(value)
+        if kind == "time":
+            parse_time(value, key)
+            return value
+        if kind == "list":
+            return [v for v in value.split(",") if v]
+        return value
+
+    @staticmethod
+    def _body(request, required=True):
+        data = request.get_data(cache=True)
+        if not data or not data.strip():
+            if required:
+                raise ParseException("request body is required")
+            return None
+        ctype = (request.mimetype or "").lower()
+        if ctype not in ("application/json", "application/x-ndjson", "application/vnd.elasticsearch+json",
+                         "application/vnd.elasticsearch+x-ndjson"):
+            raise _content_type_error(request.headers.get("Content-Type"))
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ParseException("request body is not valid UTF-8")
+        return xjson.loads(text)
+
+    def _handle(self, endpoint, args, params, request, principal):  # pylint: disable=too-many-return-statements
+        cluster = self.cluster
+        allow = params.get("allow_no_match", True)
+        if endpoint == "info":
+            return {"name": "emulator-ml-0", "cluster_name": "emulator", "cluster_uuid": "emulator-cluster-uuid",
+                    "version": {"number": cluster.settings.version, "build_flavor": "default",
+                                "build_type": "emulator", "lucene_version": "10.2.2",
+                                "minimum_wire_compatibility_version": "8.19.0",
+                                "minimum_index_compatibility_version": "8.0.0"},
+                    "tagline": "You Know, for Search"}
+        if endpoint == "ml.info":
+            return cluster.ml_info()
+        if endpoint == "ml.put_job":
+            return cluster.put_job(args["job_id"], self._object_body(request), params, principal)
+        if endpoint == "ml.get_jobs":
+            return cluster.get_jobs(args.get("job_id"), allow, params.get("exclude_generated", False))
+        if endpoint == "ml.get_job_stats":
+            return cluster.job_stats(args.get("job_id"), allow)
+        if endpoint == "ml.update_job":
+            return cluster.update_job(args["job_id"], self._object_body(request))
+        if endpoint == "ml.open_job":
+            return cluster.open_job(args["job_id"], params)
+        if endpoint == "ml.close_job":
+            return cluster.close_job(args["job_id"], params)
+        if endpoint == "ml.delete_job":
+            return cluster.delete_job(args["job_id"], params)
+        if endpoint == "ml.reset_job":
+            return cluster.reset_job(args["job_id"], params)
+        if endpoint == "ml.post_data":
+            data = request.get_data(cache=True)
+            if not data.strip():
+                raise ParseException("request body is required")
+            try:
+                records = xjson.loads_many(data.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise ParseException("request body is not valid UTF-8")
+            return cluster.post_data(args["job_id"], records, len(data))
+        if endpoint == "ml.put_datafeed":
+            return cluster.put_datafeed(args["datafeed_id"], self._object_body(request), params, principal)
+        if endpoint == "ml.get_datafeeds":
+            return cluster.get_datafeeds(args.get("datafeed_id"), allow, params.get("exclude_generated", False))
+        if endpoint == "ml.get_datafeed_stats":
+            return cluster.datafeed_stats(args.get("datafeed_id"), allow)
+        if endpoint == "ml.update_datafeed":
+            return cluster.update_datafeed(args["datafeed_id"], self._object_body(request), params)
+        if endpoint == "ml.start_datafeed":
+            return cluster.start_datafeed(args["datafeed_id"], params)
+        if endpoint == "ml.stop_datafeed":
+            return cluster.stop_datafeed(args["datafeed_id"], params)
+        if endpoint == "ml.delete_datafeed":
+            return cluster.delete_datafeed(args["datafeed_id"], params)
+        if endpoint == "tasks.get":
+            return cluster.get_task(args["task_id"], params)
+        raise IllegalArgument("no handler for [%s]" % endpoint)
+
+    def _object_body(self, request):
+        body = self._body(request)
+        if not isinstance(body, dict):
+            raise ParseException("request body must be a JSON object")
+        return body
+
+    # -- test control ----------------------------------------------------------------------------------------
+
+    def _control(self, request):
+        path = request.path[len("/_emulator"):]
+        method = request.method
+        try:
+            body = json.loads(request.get_data() or b"null")
+        except ValueError:
+            return self._json({"error": "control body is not JSON"}, status=400)
+        with self.meta_lock:
+            if path == "/requests" and method == "GET":
+                return self._json(list(self.log))
+            if path == "/requests" and method == "DELETE":
+                self.log.clear()
+                return self._json({"acknowledged": True})
+            if path == "/faults" and method == "POST":
+                specs = body if isinstance(body, list) else [body]
+                self.faults.extend(Fault(s) for s in specs)
+                return self._json({"acknowledged": True, "faults": [f.spec for f in self.faults]})
+            if path == "/faults" and method == "GET":
+                return self._json([dict(f.spec, remaining=f.remaining) for f in self.faults])
+            if path == "/faults" and method == "DELETE":
+                self.faults.clear()
+                return self._json({"acknowledged": True})
+            if path == "/reset" and method == "POST":
+                self.cluster.reset()
+                self.cluster.settings.__init__()
+                self.log.clear()
+                self.faults.clear()
+                return self._json({"acknowledged": True})
+        if path == "/settings" and method == "GET":
+            return self._json(self.cluster.settings.as_dict())
+        if path == "/settings" and method == "PUT":
+            try:
+                with self.cluster.lock:
+                    self.cluster.settings.update(body or {})
+            except EsException as exc:
+                return self._error(exc)
+            return self._json(self.cluster.settings.as_dict())
+        if path.startswith("/jobs/") and path.endswith("/_runtime") and method == "POST":
+            job_id = path[len("/jobs/"):-len("/_runtime")]
+            try:
+                with self.cluster.lock:
+                    return self._json(self.cluster.set_runtime(job_id, body or {}))
+            except EsException as exc:
+                return self._error(exc)
+        return self._json({"error": "unknown emulator control [%s %s]" % (method, path)}, status=404)
+
+
+def _content_type_error(ctype):
+    """ES answers an unsupported Content-Type with 406 and a bare error string."""
+    exc = StatusException("Content-Type header [%s] is not supported" % ctype, status=406)
+    exc.envelope = lambda: {"error": "Content-Type header [%s] is not supported" % ctype, "status": 406}
+    return exc
