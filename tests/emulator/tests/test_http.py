@@ -207,3 +207,33 @@ def test_cli_parses_security():
     assert security.api_keys == {"id1": ("key1", ["manage_ml", "monitor_ml"])}
     assert security.tokens == {"tok": ["superuser"]}
     assert json.dumps(security.users)
+
+
+def test_command_line_serves(tmp_path):
+    """What `make emulator PORT=N` runs: the module in the foreground, answering GET /_ml/info."""
+    import socket  # pylint: disable=import-outside-toplevel
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+    import time  # pylint: disable=import-outside-toplevel
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), ".."))
+    process = subprocess.Popen([sys.executable, "-m", "esml_emulator", "--port", str(port)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner = process.stdout.readline()
+        assert banner.strip() == "Elasticsearch ML emulator listening on http://127.0.0.1:%d (Ctrl-C stops it)" % port
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                reply = Es("http://127.0.0.1:%d" % port)("GET", "/_ml/info")
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert reply.json["defaults"]["anomaly_detectors"]["model_memory_limit"] == "1gb"
+    finally:
+        process.terminate()
+        process.wait(10)

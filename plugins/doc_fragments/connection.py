@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mlops.elasticsearch contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The connection options shared by every module of the collection."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r"""
+options:
+  hosts:
+    description:
+      - Elasticsearch URLs, tried in order; the next one is used when a host cannot be reached.
+      - A URL without a scheme is taken as C(http://).
+      - If not set, the value of the E(ELASTICSEARCH_HOSTS) environment variable (a comma-separated list) is used,
+        and if that is not set either, V(http://localhost:9200).
+      - Mutually exclusive with O(cloud_id).
+    type: list
+    elements: str
+  cloud_id:
+    description:
+      - The Cloud ID of an Elastic Cloud deployment; its Elasticsearch URL is derived from it.
+      - If not set, the value of the E(ELASTICSEARCH_CLOUD_ID) environment variable is used.
+    type: str
+  username:
+    description:
+      - User name for basic authentication; requires O(password).
+      - If not set, the value of the E(ELASTICSEARCH_USERNAME) environment variable is used.
+    type: str
+  password:
+    description:
+      - Password for basic authentication.
+      - If not set, the value of the E(ELASTICSEARCH_PASSWORD) environment variable is used.
+    type: str
+  api_key:
+    description:
+      - An API key, sent as C(Authorization: ApiKey ...).
+      - Either the encoded key that Elasticsearch returns (C(encoded)), or, together with O(api_key_id), the key
+        itself (C(api_key)).
+      - If not set, the value of the E(ELASTICSEARCH_API_KEY) environment variable is used.
+    type: str
+  api_key_id:
+    description:
+      - The id of the API key given in O(api_key), when O(api_key) is not the encoded form.
+      - If not set, the value of the E(ELASTICSEARCH_API_KEY_ID) environment variable is used.
+    type: str
+  bearer_token:
+    description:
+      - A bearer token (for example an OAuth2 or service-account token), sent as C(Authorization: Bearer ...).
+      - If not set, the value of the E(ELASTICSEARCH_BEARER_TOKEN) environment variable is used.
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the cluster's TLS certificate. Turning this off is insecure and warns.
+      - If not set, the value of the E(ELASTICSEARCH_VALIDATE_CERTS) environment variable is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of the CA certificates to trust for the cluster's certificate, instead of the system's.
+      - If not set, the value of the E(ELASTICSEARCH_CA_PATH) environment variable is used.
+    type: path
+  client_cert:
+    description:
+      - A PEM client certificate for TLS client authentication; requires O(client_key).
+      - If not set, the value of the E(ELASTICSEARCH_CLIENT_CERT) environment variable is used.
+    type: path
+  client_key:
+    description:
+      - The PEM private key of O(client_cert).
+      - If not set, the value of the E(ELASTICSEARCH_CLIENT_KEY) environment variable is used.
+    type: path
+  request_timeout:
+    description:
+      - Seconds to wait for a response to one HTTP request. Calls that ask Elasticsearch to wait (open, close, stop)
+        wait at least as long as the timeout they pass.
+      - If not set, the value of the E(ELASTICSEARCH_REQUEST_TIMEOUT) environment variable is used.
+    type: float
+    default: 30
+  retries:
+    description:
+      - How many times a request is retried, with exponential backoff and honouring C(Retry-After), on connection
+        errors and on HTTP 429, 502, 503 and 504.
+      - Calls that could act twice (create, open, start, delete) are retried only when Elasticsearch provably did
+        not act on them (no connection was made, or it answered 429 or 503).
+      - If not set, the value of the E(ELASTICSEARCH_RETRIES) environment variable is used.
+    type: int
+    default: 3
+requirements:
+  - requests >= 2.25 (on the host that runs the module)
+notes:
+  - Set the connection once for all modules of this collection with C(module_defaults) and the action group
+    C(group/mlops.elasticsearch.elasticsearch).
+  - O(username), O(api_key) and O(bearer_token) are mutually exclusive.
+"""

@@ -1,0 +1,443 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mlops.elasticsearch contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Elasticsearch HTTP client: hosts and failover, auth, TLS, retries, and ES errors as one exception.
+
+FOR INTERNAL COLLECTION USE ONLY: the interfaces here may change in any release.
+Python versions supported: 3.9 and later (where ``requests`` runs the modules).
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import traceback
+import warnings
+
+from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.six.moves.urllib.parse import quote, urlencode, urlsplit, urlunsplit
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import (ConnectTimeoutError, InsecureRequestWarning, MaxRetryError, NewConnectionError,
+                                    ReadTimeoutError)
+    from urllib3.util.retry import Retry
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+    Retry = object  # lets the subclass below be defined; it is never instantiated without requests
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+
+DEFAULT_HOST = "http://localhost:9200"
+RETRY_STATUSES = frozenset((429, 502, 503, 504))
+# Statuses that mean the server refused the request before doing anything: safe to resend any call.
+REJECTED_STATUSES = frozenset((429, 503))
+RETRY_AFTER_MAX = 30.0
+
+
+def connection_argument_spec():
+    """The connection options every module takes (documented once in the ``connection`` doc fragment)."""
+    return dict(
+        hosts=dict(type="list", elements="str", fallback=(_hosts_fallback, [])),
+        cloud_id=dict(type="str", fallback=(env_fallback, ["ELASTICSEARCH_CLOUD_ID"])),
+        username=dict(type="str", fallback=(env_fallback, ["ELASTICSEARCH_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["ELASTICSEARCH_PASSWORD"])),
+        api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["ELASTICSEARCH_API_KEY"])),
+        api_key_id=dict(type="str", fallback=(env_fallback, ["ELASTICSEARCH_API_KEY_ID"])),
+        bearer_token=dict(type="str", no_log=True, fallback=(env_fallback, ["ELASTICSEARCH_BEARER_TOKEN"])),
+        validate_certs=dict(type="bool", default=True, fallback=(_bool_env, ["ELASTICSEARCH_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["ELASTICSEARCH_CA_PATH"])),
+        client_cert=dict(type="path", fallback=(env_fallback, ["ELASTICSEARCH_CLIENT_CERT"])),
+        client_key=dict(type="path", no_log=False, fallback=(env_fallback, ["ELASTICSEARCH_CLIENT_KEY"])),
+        request_timeout=dict(type="float", default=30.0, fallback=(env_fallback, ["ELASTICSEARCH_REQUEST_TIMEOUT"])),
+        retries=dict(type="int", default=3, fallback=(env_fallback, ["ELASTICSEARCH_RETRIES"])),
+    )
+
+
+CONNECTION_MUTUALLY_EXCLUSIVE = [
+    ("hosts", "cloud_id"),
+    ("username", "api_key"),
+    ("username", "bearer_token"),
+    ("api_key", "bearer_token"),
+]
+CONNECTION_REQUIRED_TOGETHER = [("username", "password"), ("client_cert", "client_key")]
+CONNECTION_REQUIRED_BY = {"api_key_id": "api_key"}
+
+
+def _hosts_fallback():
+    """ELASTICSEARCH_HOSTS is a comma-separated list."""
+    value = env_fallback("ELASTICSEARCH_HOSTS")
+    return [h.strip() for h in value.split(",") if h.strip()]
+
+
+def _bool_env(name):
+    value = env_fallback(name)
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+class ElasticsearchError(Exception):
+    """Any failure talking to Elasticsearch, in words a user can act on; never carries a secret.
+
+    ``status`` is the HTTP status (None when no response came back), ``error_type`` and ``reason``
+    the root cause ES reported, ``body`` the decoded error envelope.
+    """
+
+    def __init__(self, message, method=None, path=None, status=None, error_type=None, reason=None, body=None):
+        super(ElasticsearchError, self).__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+        self.status = status
+        self.error_type = error_type
+        self.reason = reason
+        self.body = body
+
+    def __str__(self):
+        return self.message
+
+    @classmethod
+    def from_response(cls, method, path, status, body, auth_kind):
+        """ES's error envelope (``{"error": {...}, "status": N}``) -> one readable message."""
+        error = body.get("error") if isinstance(body, dict) else None
+        top_type, top_reason, root_type, root_reason = None, None, None, None
+        if isinstance(error, dict):
+            top_type, top_reason = error.get("type"), error.get("reason")
+            roots = error.get("root_cause") or []
+            if roots and isinstance(roots[0], dict):
+                root_type, root_reason = roots[0].get("type"), roots[0].get("reason")
+        elif isinstance(error, str):
+            top_reason = error
+        root_type = root_type or top_type
+        root_reason = root_reason or top_reason
+        where = "%s %s" % (method, path.lstrip("/"))
+        if root_type:
+            message = "%s: %d %s: %s" % (where, status, root_type, root_reason)
+        elif root_reason:
+            message = "%s: %d %s" % (where, status, root_reason)
+        else:
+            message = "%s: %d %s" % (where, status, (json.dumps(body)[:300] if body else "no response body"))
+        if top_type and (top_type, top_reason) != (root_type, root_reason):
+            message += " (while handling %s: %s)" % (top_type, top_reason)
+        if status == 401:
+            message += ". Elasticsearch did not accept the credentials (%s); check them, or their environment " \
+                       "variables ELASTICSEARCH_USERNAME/ELASTICSEARCH_PASSWORD, ELASTICSEARCH_API_KEY, " \
+                       "ELASTICSEARCH_BEARER_TOKEN" % _auth_words(auth_kind)
+        elif status == 403:
+            privilege = _privilege_needed(method, root_reason or "")
+            message += ". The credentials (%s) lack the cluster privilege %s; grant it (or the " \
+                       "machine_learning_admin role) to that user or API key" % (_auth_words(auth_kind), privilege)
+        return cls(message, method=method, path=path, status=status, error_type=root_type, reason=root_reason, body=body)
+
+    def to_fail_json(self):
+        """Keyword arguments for ``module.fail_json``."""
+        out = dict(msg=self.message)
+        if self.status is not None:
+            out["status"] = self.status
+        if self.error_type is not None:
+            out["error"] = dict(type=self.error_type, reason=self.reason)
+        return out
+
+
+def _auth_words(kind):
+    return {"basic": "basic auth", "api_key": "an API key", "bearer": "a bearer token"}.get(kind, "none were given")
+
+
+def _privilege_needed(method, reason):
+    """ES names the granting privileges: "... granted by the cluster privileges [manage_ml,manage,all]"."""
+    marker = "cluster privileges ["
+    if marker in reason:
+        first = reason.split(marker, 1)[1].split("]", 1)[0].split(",")[0].strip()
+        if first:
+            return first
+    return "monitor_ml" if method in ("GET", "HEAD") else "manage_ml"
+
+
+def decode_cloud_id(cloud_id):
+    """``name:base64(host[:port]$es_uuid$kibana_uuid)`` -> ``https://es_uuid.host:port``."""
+    try:
+        encoded = cloud_id.split(":", 1)[1] if ":" in cloud_id else cloud_id
+        decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+        parent, es_uuid = decoded.split("$")[:2]
+    except (ValueError, IndexError, UnicodeDecodeError):
+        raise ElasticsearchError("cloud_id is not a valid Elastic Cloud id: expected 'name:base64(host$es_uuid$kibana_uuid)'")
+    port = 443
+    if ":" in parent:
+        parent, port_text = parent.rsplit(":", 1)
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise ElasticsearchError("cloud_id is not a valid Elastic Cloud id: bad port %r" % port_text)
+    if not parent or not es_uuid:
+        raise ElasticsearchError("cloud_id is not a valid Elastic Cloud id: the host or Elasticsearch id is empty")
+    return "https://%s.%s:%d" % (es_uuid, parent, port)
+
+
+def redact_url(url):
+    """A URL fit to print: no user info, no query."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if ":" in netloc:
+        netloc = "[%s]" % netloc
+    if parts.port:
+        netloc += ":%d" % parts.port
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _is_loopback(host):
+    if host in ("localhost",) or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _BoundedRetry(Retry):
+    """urllib3's Retry with a ceiling on ``Retry-After`` and a hook that reports each retry."""
+
+    on_retry = None
+
+    def new(self, **kw):
+        fresh = super(_BoundedRetry, self).new(**kw)
+        fresh.on_retry = self.on_retry
+        return fresh
+
+    def get_retry_after(self, response):
+        value = super(_BoundedRetry, self).get_retry_after(response)
+        return None if value is None else min(value, RETRY_AFTER_MAX)
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if self.on_retry is not None:
+            self.on_retry(method, url, response.status if response is not None else None, error)
+        return super(_BoundedRetry, self).increment(method, url, response, error, _pool, _stacktrace)
+
+
+class EsClient(object):
+    """One connection to a cluster: ``request()`` is the single choke point for every HTTP call.
+
+    Retries use urllib3's ``Retry`` on the session adapters, with exponential backoff and
+    ``Retry-After``. Two policies, chosen per call by the ML API layer:
+
+    - ``idempotent=True`` (reads, ``_update``, ``_close``, ``_stop``, ``_reset``): repeating the call
+      reaches the same end state, so connection and read errors and 429/502/503/504 are retried;
+    - ``idempotent=False`` (create, ``_open``, ``_start``, delete, ``_data``): a second copy could act
+      twice or answer a misleading conflict, so only failures where ES provably did nothing are
+      retried: the connection could not be made, or ES answered 429/503.
+
+    Failover moves to the next host only when a request never reached the current one, and the
+    client then stays on the host that answered.
+    """
+
+    def __init__(self, hosts=None, cloud_id=None, username=None, password=None, api_key=None, api_key_id=None,
+                 bearer_token=None, validate_certs=True, ca_path=None, client_cert=None, client_key=None,
+                 request_timeout=30.0, retries=3, backoff_factor=0.5, warn=None):
+        self._warn = warn or (lambda message: None)
+        self.retry_log = []
+        self.request_timeout = float(request_timeout)
+        if cloud_id:
+            hosts = [decode_cloud_id(cloud_id)]
+        urls = []
+        for host in hosts or [DEFAULT_HOST]:
+            url, url_user, url_password = self._parse_host(host)
+            urls.append(url)
+            if url_user and not (username or api_key or bearer_token):
+                username, password = url_user, url_password
+        self.hosts = urls
+        self._current = 0
+        self._headers = {"Accept": "application/json"}
+        self._auth = None
+        self.auth_kind = None
+        if username:
+            self._auth = (username, password or "")
+            self.auth_kind = "basic"
+        elif api_key:
+            token = api_key
+            if api_key_id:
+                token = base64.b64encode(("%s:%s" % (api_key_id, api_key)).encode("utf-8")).decode("ascii")
+            self._headers["Authorization"] = "ApiKey " + token
+            self.auth_kind = "api_key"
+        elif bearer_token:
+            self._headers["Authorization"] = "Bearer " + bearer_token
+            self.auth_kind = "bearer"
+        self._verify = ca_path if ca_path else bool(validate_certs)
+        if not validate_certs and not ca_path and any(u.startswith("https://") for u in urls):
+            self._warn("validate_certs is false: the cluster's TLS certificate is not verified, so anyone on the "
+                       "network path can impersonate it; set ca_path instead")
+        if self.auth_kind:
+            for url in urls:
+                parts = urlsplit(url)
+                if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+                    self._warn("credentials are sent in clear text over http:// to %s; use https://"
+                               % redact_url(url))
+        self._cert = (client_cert, client_key) if client_cert else None
+        self._sessions = {
+            True: self._session(_BoundedRetry(total=retries, connect=retries, read=retries, status=retries,
+                                              status_forcelist=RETRY_STATUSES, allowed_methods=None,
+                                              backoff_factor=backoff_factor, raise_on_status=False,
+                                              respect_retry_after_header=True)),
+            False: self._session(_BoundedRetry(total=retries, connect=retries, read=0, other=0, status=retries,
+                                               status_forcelist=REJECTED_STATUSES, allowed_methods=None,
+                                               backoff_factor=backoff_factor, raise_on_status=False,
+                                               respect_retry_after_header=True)),
+        }
+
+    @classmethod
+    def from_params(cls, params, warn=None):
+        """Build a client from module params (the options of ``connection_argument_spec()``)."""
+        keys = connection_argument_spec().keys()
+        return cls(warn=warn, **dict((k, params.get(k)) for k in keys if params.get(k) is not None))
+
+    @staticmethod
+    def _parse_host(host):
+        text = host.strip()
+        if "://" not in text:
+            text = "http://" + text
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ElasticsearchError("hosts entry %r is not an http(s) URL such as https://es.example.com:9200"
+                                     % redact_url(text))
+        netloc = parts.hostname if ":" not in parts.hostname else "[%s]" % parts.hostname
+        if parts.port:
+            netloc += ":%d" % parts.port
+        url = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        return url, parts.username, parts.password
+
+    def _session(self, retry):
+        session = requests.Session()
+        retry.on_retry = self._record_retry
+        adapter = HTTPAdapter(max_retries=retry)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers.update(self._headers)
+        session.auth = self._auth
+        session.verify = self._verify
+        session.cert = self._cert
+        session.trust_env = False
+        return session
+
+    def _record_retry(self, method, url, status, error):
+        what = "HTTP %s" % status if status is not None else type(error).__name__ if error else "error"
+        path = urlsplit(url or "").path
+        self.retry_log.append(dict(method=method, path=path, reason=what))
+
+    @property
+    def url(self):
+        return self.hosts[self._current]
+
+    def request(self, method, path, params=None, body=None, idempotent=True, timeout=None, ndjson=False,
+                ok_statuses=(200,), not_found_ok=False):
+        """Send one request; return the decoded JSON body, or None for an allowed 404.
+
+        Raises ElasticsearchError for any other status, or when no host could be reached.
+        """
+        query = _encode_params(params)
+        headers = {}
+        data = None
+        if body is not None:
+            if ndjson:
+                data = "".join(json.dumps(doc, separators=(",", ":")) + "\n" for doc in body).encode("utf-8")
+                headers["Content-Type"] = "application/x-ndjson"
+            else:
+                data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+                headers["Content-Type"] = "application/json"
+        session = self._sessions[bool(idempotent)]
+        wait = self.request_timeout if timeout is None else max(float(timeout), self.request_timeout)
+        tried = []
+        start = self._current
+        for offset in range(len(self.hosts)):
+            index = (start + offset) % len(self.hosts)
+            base = self.hosts[index]
+            url = base + path + ("?" + query if query else "")
+            try:
+                with warnings.catch_warnings():
+                    # validate_certs=false already warned once, in words; urllib3 would repeat it per request
+                    warnings.simplefilter("ignore", InsecureRequestWarning)
+                    response = session.request(method, url, data=data, headers=headers, timeout=wait)
+            except requests.exceptions.SSLError as exc:
+                raise ElasticsearchError(
+                    "%s %s: TLS connection to %s failed (%s). Check that ca_path names the CA that signed the "
+                    "cluster's certificate, and client_cert/client_key if the cluster requires them"
+                    % (method, path.lstrip("/"), redact_url(base), _short_reason(exc)), method=method, path=path)
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                if _never_sent(exc):
+                    tried.append("%s (%s)" % (redact_url(base), _short_reason(exc)))
+                    continue  # fail over: the request did not reach this host
+                if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(_reason(exc), ReadTimeoutError):
+                    raise ElasticsearchError(
+                        "%s %s: no response from %s within %ss (request_timeout); the request may or may not have "
+                        "been applied" % (method, path.lstrip("/"), redact_url(base), _seconds(wait)),
+                        method=method, path=path)
+                raise ElasticsearchError(
+                    "%s %s: the connection to %s broke before a response came back (%s); the request may or may "
+                    "not have been applied" % (method, path.lstrip("/"), redact_url(base), _short_reason(exc)),
+                    method=method, path=path)
+            if index != self._current:
+                self._current = index
+            return self._decode(method, path, response, ok_statuses, not_found_ok)
+        raise ElasticsearchError(
+            "%s %s: could not connect to any Elasticsearch host: %s. Check hosts (or ELASTICSEARCH_HOSTS / cloud_id) "
+            "and that the cluster is running and reachable from where the module runs"
+            % (method, path.lstrip("/"), "; ".join(tried)), method=method, path=path)
+
+    def _decode(self, method, path, response, ok_statuses, not_found_ok):
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = {"error": response.text[:500]}
+        if response.status_code in ok_statuses:
+            return body
+        if response.status_code == 404 and not_found_ok:
+            return None
+        raise ElasticsearchError.from_response(method, path, response.status_code, body, self.auth_kind)
+
+
+def _encode_params(params):
+    if not params:
+        return ""
+    pairs = []
+    for key in sorted(params):
+        value = params[key]
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        pairs.append((key, str(value)))
+    return urlencode(pairs)
+
+
+def path_of(*segments):
+    """Join path segments, each URL-quoted (ids may hold characters that must not split the path)."""
+    return "/" + "/".join(quote(str(s), safe=",*") for s in segments)
+
+
+def _reason(exc):
+    """The urllib3 error under a requests exception (unwrapping MaxRetryError)."""
+    reason = exc.args[0] if exc.args else exc
+    if isinstance(reason, MaxRetryError) and reason.reason is not None:
+        reason = reason.reason
+    return reason
+
+
+def _never_sent(exc):
+    """True when the request provably never reached the host: the connection itself failed."""
+    return isinstance(exc, requests.exceptions.ConnectTimeout) or \
+        isinstance(_reason(exc), (NewConnectionError, ConnectTimeoutError))
+
+
+def _short_reason(exc):
+    text = str(_reason(exc))
+    for marker in ("Failed to establish a new connection: ", "Connection aborted.', "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return text.strip("()'\" ")[:200]
+
+
+def _seconds(value):
+    return ("%g" % value)

@@ -1,0 +1,301 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mlops.elasticsearch contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The ML REST API, one method per endpoint of the REST spec, plus bounded waits for states and tasks.
+
+FOR INTERNAL COLLECTION USE ONLY: the interfaces here may change in any release.
+Python versions supported: 3.9 and later.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import ElasticsearchError, path_of
+
+# Path prefixes as segments: path_of() quotes each segment, so a "/" inside one would be escaped.
+JOBS = ("_ml", "anomaly_detectors")
+DATAFEEDS = ("_ml", "datafeeds")
+CALENDARS = ("_ml", "calendars")
+FILTERS = ("_ml", "filters")
+
+# spec name -> (HTTP method, idempotent): the retry class of each call (see EsClient).
+ENDPOINTS = {
+    "ml.put_job": ("PUT", False),
+    "ml.get_jobs": ("GET", True),
+    "ml.get_job_stats": ("GET", True),
+    "ml.update_job": ("POST", True),
+    "ml.open_job": ("POST", False),
+    "ml.close_job": ("POST", True),
+    "ml.delete_job": ("DELETE", False),
+    "ml.reset_job": ("POST", True),
+    "ml.put_datafeed": ("PUT", False),
+    "ml.get_datafeeds": ("GET", True),
+    "ml.get_datafeed_stats": ("GET", True),
+    "ml.update_datafeed": ("POST", True),
+    "ml.start_datafeed": ("POST", False),
+    "ml.stop_datafeed": ("POST", True),
+    "ml.delete_datafeed": ("DELETE", False),
+    "ml.info": ("GET", True),
+    "ml.put_calendar": ("PUT", False),
+    "ml.get_calendars": ("GET", True),
+    "ml.delete_calendar": ("DELETE", False),
+    "ml.put_calendar_job": ("PUT", True),
+    "ml.delete_calendar_job": ("DELETE", False),
+    "ml.post_calendar_events": ("POST", False),
+    "ml.get_calendar_events": ("GET", True),
+    "ml.delete_calendar_event": ("DELETE", False),
+    "ml.put_filter": ("PUT", False),
+    "ml.get_filters": ("GET", True),
+    "ml.update_filter": ("POST", False),
+    "ml.delete_filter": ("DELETE", False),
+    "tasks.get": ("GET", True),
+    "ml.post_data": ("POST", False),
+}
+
+
+class WaitTimeout(ElasticsearchError):
+    """A bounded wait ran out; ``last`` holds what was last observed."""
+
+    def __init__(self, message, last=None):
+        super(WaitTimeout, self).__init__(message)
+        self.last = last
+
+
+def _params(**kwargs):
+    return dict((k, v) for k, v in kwargs.items() if v is not None)
+
+
+class MlApi(object):
+    """Thin, typed access to the ML endpoints. Methods return the decoded JSON of the response."""
+
+    def __init__(self, client, sleep=time.sleep, clock=time.monotonic):
+        self.client = client
+        self._sleep = sleep
+        self._clock = clock
+
+    def _call(self, name, path, params=None, body=None, timeout=None, not_found_ok=False, ndjson=False):
+        method, idempotent = ENDPOINTS[name]
+        return self.client.request(method, path, params=params, body=body, idempotent=idempotent, timeout=timeout,
+                                   not_found_ok=not_found_ok, ndjson=ndjson)
+
+    # -- anomaly detection jobs ------------------------------------------------------------------------------
+
+    def put_job(self, job_id, body, **indices_options):
+        return self._call("ml.put_job", path_of(*JOBS, job_id), _params(**indices_options), body)
+
+    def get_jobs(self, job_id=None, allow_no_match=None, exclude_generated=None, not_found_ok=False):
+        path = path_of(*JOBS, job_id) if job_id else path_of(*JOBS)
+        return self._call("ml.get_jobs", path, _params(allow_no_match=allow_no_match,
+                                                       exclude_generated=exclude_generated), not_found_ok=not_found_ok)
+
+    def get_job_stats(self, job_id=None, allow_no_match=None, not_found_ok=False):
+        path = path_of(*JOBS, job_id, "_stats") if job_id else path_of(*JOBS, "_stats")
+        return self._call("ml.get_job_stats", path, _params(allow_no_match=allow_no_match), not_found_ok=not_found_ok)
+
+    def update_job(self, job_id, body):
+        return self._call("ml.update_job", path_of(*JOBS, job_id, "_update"), body=body)
+
+    def open_job(self, job_id, timeout=None):
+        return self._call("ml.open_job", path_of(*JOBS, job_id, "_open"), _params(timeout=timeout),
+                          timeout=_seconds_or_none(timeout))
+
+    def close_job(self, job_id, allow_no_match=None, force=None, timeout=None):
+        return self._call("ml.close_job", path_of(*JOBS, job_id, "_close"),
+                          _params(allow_no_match=allow_no_match, force=force, timeout=timeout),
+                          timeout=_seconds_or_none(timeout))
+
+    def delete_job(self, job_id, force=None, wait_for_completion=None, delete_user_annotations=None):
+        return self._call("ml.delete_job", path_of(*JOBS, job_id),
+                          _params(force=force, wait_for_completion=wait_for_completion,
+                                  delete_user_annotations=delete_user_annotations))
+
+    def reset_job(self, job_id, wait_for_completion=None, delete_user_annotations=None):
+        return self._call("ml.reset_job", path_of(*JOBS, job_id, "_reset"),
+                          _params(wait_for_completion=wait_for_completion,
+                                  delete_user_annotations=delete_user_annotations))
+
+    def post_data(self, job_id, records, reset_start=None, reset_end=None):
+        return self._call("ml.post_data", path_of(*JOBS, job_id, "_data"),
+                          _params(reset_start=reset_start, reset_end=reset_end), body=list(records), ndjson=True)
+
+    # -- datafeeds -------------------------------------------------------------------------------------------
+
+    def put_datafeed(self, datafeed_id, body, **indices_options):
+        return self._call("ml.put_datafeed", path_of(*DATAFEEDS, datafeed_id), _params(**indices_options), body)
+
+    def get_datafeeds(self, datafeed_id=None, allow_no_match=None, exclude_generated=None, not_found_ok=False):
+        path = path_of(*DATAFEEDS, datafeed_id) if datafeed_id else path_of(*DATAFEEDS)
+        return self._call("ml.get_datafeeds", path, _params(allow_no_match=allow_no_match,
+                                                            exclude_generated=exclude_generated),
+                          not_found_ok=not_found_ok)
+
+    def get_datafeed_stats(self, datafeed_id=None, allow_no_match=None, not_found_ok=False):
+        path = path_of(*DATAFEEDS, datafeed_id, "_stats") if datafeed_id else path_of(*DATAFEEDS, "_stats")
+        return self._call("ml.get_datafeed_stats", path, _params(allow_no_match=allow_no_match),
+                          not_found_ok=not_found_ok)
+
+    def update_datafeed(self, datafeed_id, body, **indices_options):
+        return self._call("ml.update_datafeed", path_of(*DATAFEEDS, datafeed_id, "_update"),
+                          _params(**indices_options), body)
+
+    def start_datafeed(self, datafeed_id, start=None, end=None, timeout=None):
+        return self._call("ml.start_datafeed", path_of(*DATAFEEDS, datafeed_id, "_start"),
+                          _params(start=start, end=end, timeout=timeout), timeout=_seconds_or_none(timeout))
+
+    def stop_datafeed(self, datafeed_id, allow_no_match=None, force=None, timeout=None):
+        return self._call("ml.stop_datafeed", path_of(*DATAFEEDS, datafeed_id, "_stop"),
+                          _params(allow_no_match=allow_no_match, force=force, timeout=timeout),
+                          timeout=_seconds_or_none(timeout))
+
+    def delete_datafeed(self, datafeed_id, force=None):
+        return self._call("ml.delete_datafeed", path_of(*DATAFEEDS, datafeed_id), _params(force=force))
+
+    # -- calendars and filters -------------------------------------------------------------------------------
+
+    def put_calendar(self, calendar_id, body=None):
+        return self._call("ml.put_calendar", path_of(*CALENDARS, calendar_id), body=body or {})
+
+    def get_calendars(self, calendar_id=None, from_=None, size=None, not_found_ok=False):
+        path = path_of(*CALENDARS, calendar_id) if calendar_id else path_of(*CALENDARS)
+        return self._call("ml.get_calendars", path, _params(**{"from": from_, "size": size}), not_found_ok=not_found_ok)
+
+    def delete_calendar(self, calendar_id):
+        return self._call("ml.delete_calendar", path_of(*CALENDARS, calendar_id))
+
+    def put_calendar_job(self, calendar_id, job_id):
+        return self._call("ml.put_calendar_job", path_of(*CALENDARS, calendar_id, "jobs", job_id))
+
+    def delete_calendar_job(self, calendar_id, job_id):
+        return self._call("ml.delete_calendar_job", path_of(*CALENDARS, calendar_id, "jobs", job_id))
+
+    def post_calendar_events(self, calendar_id, events):
+        return self._call("ml.post_calendar_events", path_of(*CALENDARS, calendar_id, "events"),
+                          body={"events": list(events)})
+
+    def get_calendar_events(self, calendar_id, job_id=None, start=None, end=None, from_=None, size=None):
+        return self._call("ml.get_calendar_events", path_of(*CALENDARS, calendar_id, "events"),
+                          _params(job_id=job_id, start=start, end=end, size=size, **{"from": from_}))
+
+    def delete_calendar_event(self, calendar_id, event_id):
+        return self._call("ml.delete_calendar_event", path_of(*CALENDARS, calendar_id, "events", event_id))
+
+    def put_filter(self, filter_id, body):
+        return self._call("ml.put_filter", path_of(*FILTERS, filter_id), body=body)
+
+    def get_filters(self, filter_id=None, from_=None, size=None, not_found_ok=False):
+        path = path_of(*FILTERS, filter_id) if filter_id else path_of(*FILTERS)
+        return self._call("ml.get_filters", path, _params(size=size, **{"from": from_}), not_found_ok=not_found_ok)
+
+    def update_filter(self, filter_id, body):
+        return self._call("ml.update_filter", path_of(*FILTERS, filter_id, "_update"), body=body)
+
+    def delete_filter(self, filter_id):
+        return self._call("ml.delete_filter", path_of(*FILTERS, filter_id))
+
+    # -- cluster ---------------------------------------------------------------------------------------------
+
+    def info(self):
+        return self._call("ml.info", path_of("_ml", "info"))
+
+    def get_task(self, task_id, wait_for_completion=None, timeout=None, not_found_ok=False):
+        return self._call("tasks.get", path_of("_tasks", task_id),
+                          _params(wait_for_completion=wait_for_completion, timeout=timeout),
+                          timeout=_seconds_or_none(timeout), not_found_ok=not_found_ok)
+
+    # -- single-object reads ---------------------------------------------------------------------------------
+
+    def job(self, job_id, exclude_generated=False):
+        """One job's config, or None when it does not exist (an exact id 404s, §11.1)."""
+        found = self.get_jobs(job_id, exclude_generated=exclude_generated or None, not_found_ok=True)
+        return found["jobs"][0] if found and found.get("jobs") else None
+
+    def job_stats(self, job_id):
+        found = self.get_job_stats(job_id, not_found_ok=True)
+        return found["jobs"][0] if found and found.get("jobs") else None
+
+    def datafeed(self, datafeed_id, exclude_generated=False):
+        found = self.get_datafeeds(datafeed_id, exclude_generated=exclude_generated or None, not_found_ok=True)
+        return found["datafeeds"][0] if found and found.get("datafeeds") else None
+
+    def datafeed_stats(self, datafeed_id):
+        found = self.get_datafeed_stats(datafeed_id, not_found_ok=True)
+        return found["datafeeds"][0] if found and found.get("datafeeds") else None
+
+    # -- bounded waits ---------------------------------------------------------------------------------------
+
+    def _poll(self, read, done, timeout, interval, what):
+        deadline = self._clock() + float(timeout)
+        delay = min(0.1, interval)
+        while True:
+            last = read()
+            if done(last):
+                return last
+            if self._clock() >= deadline:
+                raise WaitTimeout("timed out after %ss waiting for %s; last seen: %s" % (_fmt(timeout), what, _describe(last)),
+                                  last=last)
+            self._sleep(min(delay, max(0.0, deadline - self._clock())))
+            delay = min(delay * 2, interval)
+
+    def wait_for_job_state(self, job_id, states, timeout=60, interval=1.0, lazy_ok=False):
+        """Poll job stats until the state is one of ``states`` (or, with ``lazy_ok``, ``opening`` with no node)."""
+        wanted = set(states)
+
+        def done(stats):
+            if stats is None:
+                return False
+            if stats.get("state") in wanted:
+                return True
+            return lazy_ok and stats.get("state") == "opening" and not stats.get("node")
+        return self._poll(lambda: self.job_stats(job_id), done, timeout, interval,
+                          "job [%s] to be %s" % (job_id, "/".join(sorted(wanted))))
+
+    def wait_for_job_unblocked(self, job_id, timeout=60, interval=1.0):
+        """Wait while a delete, reset or revert holds the job (``blocked``); returns the job or None if deleted."""
+        return self._poll(lambda: self.job(job_id), lambda job: job is None or not job.get("blocked"),
+                          timeout, interval, "job [%s] to finish its running %s" % (job_id, "task"))
+
+    def wait_for_datafeed_state(self, datafeed_id, states, timeout=60, interval=1.0):
+        wanted = set(states)
+        return self._poll(lambda: self.datafeed_stats(datafeed_id),
+                          lambda stats: stats is not None and stats.get("state") in wanted, timeout, interval,
+                          "datafeed [%s] to be %s" % (datafeed_id, "/".join(sorted(wanted))))
+
+    def wait_for_task(self, task_id, timeout=60, interval=1.0):
+        """Poll ``GET _tasks/<id>`` until completed; return its response (raises if the task failed)."""
+        result = self._poll(lambda: self.get_task(task_id), lambda task: bool(task and task.get("completed")),
+                            timeout, interval, "task [%s] to complete" % task_id)
+        if result.get("error"):
+            error = result["error"]
+            raise ElasticsearchError("task [%s] failed: %s: %s" % (task_id, error.get("type"), error.get("reason")),
+                                     error_type=error.get("type"), reason=error.get("reason"))
+        return result.get("response")
+
+
+def _seconds_or_none(timeout):
+    """An ES time value (``30m``, ``90s``) in seconds, so the HTTP read timeout can outlast it."""
+    if timeout is None:
+        return None
+    text = str(timeout).strip().lower()
+    units = (("nanos", 1e-9), ("micros", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86400.0))
+    for suffix, factor in units:
+        if text.endswith(suffix):
+            try:
+                return float(text[:-len(suffix)]) * factor + 10.0
+            except ValueError:
+                return None
+    return None
+
+
+def _fmt(value):
+    return "%g" % float(value)
+
+
+def _describe(stats):
+    if stats is None:
+        return "not found"
+    if isinstance(stats, dict):
+        keys = ("state", "node", "assignment_explanation", "blocked", "completed")
+        return ", ".join("%s=%s" % (k, stats[k]) for k in keys if k in stats) or "no state"
+    return str(stats)

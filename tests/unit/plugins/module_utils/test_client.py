@@ -1,0 +1,325 @@
+"""The shared client against the emulator over HTTP: auth, TLS, retries, failover and its messages."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+
+import pytest
+import trustme
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.mlops.elasticsearch.plugins.module_utils import _client
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (ElasticsearchError, EsClient,
+                                                                                  connection_argument_spec,
+                                                                                  decode_cloud_id)
+from esml_emulator.app import Security
+from esml_emulator.server import EmulatorServer
+
+from conftest import minimal_job
+
+SECRETS = ("changeme", "s3cr3tkey", "tok3n-value", "viewpass")
+
+
+def _client_for(url, **options):
+    warnings = []
+    options.setdefault("backoff_factor", 0)
+    client = EsClient(hosts=[url], warn=warnings.append, **options)
+    return client, warnings
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def secured():
+    security = Security(users={"elastic": ("changeme", ["superuser"]), "viewer": ("viewpass", ["monitor_ml"])},
+                        api_keys={"key1": ("s3cr3tkey", ["manage_ml"])}, tokens={"tok3n-value": ["manage_ml"]})
+    server = EmulatorServer(security=security).start()
+    yield server
+    server.stop()
+
+
+def test_seed_error_message(es):
+    """The client's message names method, path, status, type and root-cause reason (issue's example)."""
+    client, _w = _client_for(es.url)
+    client.request("PUT", "/_ml/anomaly_detectors/x", body=minimal_job(), idempotent=False)
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("PUT", "/_ml/anomaly_detectors/x", body=minimal_job(), idempotent=False)
+    assert str(info.value) == ("PUT _ml/anomaly_detectors/x: 400 resource_already_exists_exception: The job cannot be "
+                               "created with the Id 'x'. The Id is already used.")
+    assert (info.value.status, info.value.error_type) == (400, "resource_already_exists_exception")
+    assert info.value.to_fail_json()["error"]["type"] == "resource_already_exists_exception"
+
+
+def test_nested_error_names_root_cause_and_wrapper(es):
+    client, _w = _client_for(es.url)
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("PUT", "/_ml/anomaly_detectors/x", body={"analysis_config": {"detectors": []}}, idempotent=False)
+    assert str(info.value).startswith("PUT _ml/anomaly_detectors/x: 400 status_exception: No detectors configured "
+                                      "(while handling x_content_parse_exception: [1:")
+    assert str(info.value).endswith("[job_details] failed to parse field [analysis_config])")
+
+
+def test_not_found_ok_returns_none(es):
+    client, _w = _client_for(es.url)
+    assert client.request("GET", "/_ml/anomaly_detectors/missing", not_found_ok=True) is None
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("GET", "/_ml/anomaly_detectors/missing")
+    assert info.value.status == 404
+
+
+@pytest.mark.parametrize("options,kind", [
+    (dict(username="elastic", password="changeme"), "basic"),
+    (dict(api_key=base64.b64encode(b"key1:s3cr3tkey").decode()), "api_key"),
+    (dict(api_key_id="key1", api_key="s3cr3tkey"), "api_key"),
+    (dict(bearer_token="tok3n-value"), "bearer"),
+])
+def test_every_auth_kind(secured, options, kind):
+    client, warnings = _client_for(secured.url, **options)
+    assert client.auth_kind == kind
+    assert client.request("GET", "/_ml/info")["defaults"]["datafeeds"] == {"scroll_size": 1000}
+    assert warnings == []  # loopback over http warns nobody
+
+
+@pytest.mark.parametrize("options,words", [
+    (dict(), "none were given"),
+    (dict(username="elastic", password="wrong-password"), "basic auth"),
+    (dict(api_key_id="key1", api_key="not-the-key"), "an API key"),
+    (dict(bearer_token="bad-token"), "a bearer token"),
+])
+def test_401_says_which_credentials(secured, options, words):
+    client, _w = _client_for(secured.url, **options)
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("GET", "/_ml/info")
+    message = str(info.value)
+    assert info.value.status == 401
+    assert "security_exception" in message and words in message
+    for secret in ("wrong-password", "not-the-key", "bad-token") + SECRETS:
+        assert secret not in message
+
+
+def test_403_names_the_privilege(secured):
+    client, _w = _client_for(secured.url, username="viewer", password="viewpass")
+    assert client.request("GET", "/_ml/anomaly_detectors")["count"] >= 0
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("PUT", "/_ml/anomaly_detectors/j9", body=minimal_job(), idempotent=False)
+    assert info.value.status == 403
+    assert "lack the cluster privilege manage_ml" in str(info.value)
+    assert "viewpass" not in str(info.value)
+
+
+def test_403_is_not_retried(secured):
+    client, _w = _client_for(secured.url, username="viewer", password="viewpass")
+    with pytest.raises(ElasticsearchError):
+        client.request("POST", "/_ml/anomaly_detectors/j9/_close")
+    assert client.retry_log == []
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    paths = dict((name, str(directory / (name + ".pem"))) for name in ("cert", "key", "ca", "other_ca"))
+    cert.private_key_and_cert_chain_pem.write_to_path(paths["cert"])
+    cert.private_key_pem.write_to_path(paths["key"])
+    ca.cert_pem.write_to_path(paths["ca"])
+    trustme.CA().cert_pem.write_to_path(paths["other_ca"])
+    server = EmulatorServer(certfile=paths["cert"], keyfile=paths["key"]).start()
+    yield server, paths
+    server.stop()
+
+
+def test_tls_with_test_ca(tls_server):
+    server, paths = tls_server
+    client, warnings = _client_for(server.url, ca_path=paths["ca"])
+    assert client.request("GET", "/_ml/info")["upgrade_mode"] is False
+    assert warnings == []
+
+
+def test_tls_with_wrong_ca(tls_server):
+    server, paths = tls_server
+    client, _w = _client_for(server.url, ca_path=paths["other_ca"])
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("GET", "/_ml/info")
+    message = str(info.value)
+    assert "TLS connection to https://127.0.0.1:%d failed" % server.port in message
+    assert "certificate verify failed" in message and "ca_path" in message
+
+
+def test_tls_default_trust_rejects_test_ca(tls_server):
+    server, _paths = tls_server
+    client, _w = _client_for(server.url)
+    with pytest.raises(ElasticsearchError):
+        client.request("GET", "/_ml/info")
+
+
+def test_validate_certs_false_warns(tls_server):
+    server, _paths = tls_server
+    client, warnings = _client_for(server.url, validate_certs=False)
+    assert client.request("GET", "/_ml/info")
+    assert len(warnings) == 1 and "validate_certs is false" in warnings[0]
+
+
+def test_credentials_over_plain_http_to_remote_host_warn():
+    _c, warnings = _client_for("http://es.example.com:9200", username="u", password="changeme")
+    assert warnings == ["credentials are sent in clear text over http:// to http://es.example.com:9200; use https://"]
+    _c, warnings = _client_for("http://127.0.0.1:9200", username="u", password="changeme")
+    assert warnings == []
+
+
+def test_retries_on_429_and_503_with_retry_after(es):
+    es.fault(method="GET", path="/_ml/info", count=1, status=429, retry_after=0)
+    es.fault(method="GET", path="/_ml/info", count=1, status=503, retry_after=0)
+    client, _w = _client_for(es.url)
+    assert client.request("GET", "/_ml/info")
+    assert [e["status"] for e in es.log()] == [429, 503, 200]
+    assert [r["reason"] for r in client.retry_log] == ["HTTP 429", "HTTP 503"]
+
+
+def test_retry_after_is_honoured(es):
+    """Retry-After: 1 makes the client wait about a second before the next try."""
+    es.fault(method="GET", path="/_ml/info", count=1, status=503, retry_after=1)
+    client, _w = _client_for(es.url)
+    client.request("GET", "/_ml/info")
+    first, second = es.log()
+    assert second["time"] - first["time"] >= 0.9
+
+
+def test_retries_give_up_with_the_last_error(es):
+    es.fault(method="GET", path="/_ml/info", count=10, status=503, retry_after=0)
+    client, _w = _client_for(es.url, retries=2)
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("GET", "/_ml/info")
+    assert info.value.status == 503
+    assert len(es.log()) == 3
+
+
+def test_unsafe_call_retried_only_when_rejected(es):
+    """A create is resent after 503 (ES did nothing) but not after 502 (a proxy may have forwarded it)."""
+    client, _w = _client_for(es.url)
+    es.fault(method="PUT", path="/_ml/anomaly_detectors/*", count=1, status=503, retry_after=0)
+    client.request("PUT", "/_ml/anomaly_detectors/a", body=minimal_job(), idempotent=False)
+    assert [e["status"] for e in es.log()] == [503, 200]
+    es.clear_log()
+    es.fault(method="PUT", path="/_ml/anomaly_detectors/*", count=1, status=502)
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("PUT", "/_ml/anomaly_detectors/b", body=minimal_job(), idempotent=False)
+    assert info.value.status == 502
+    assert [e["status"] for e in es.log()] == [502]
+
+
+def test_dropped_response_not_resent_for_unsafe_calls(es):
+    """A create whose response was lost is not sent again: the caller is told it may have been applied."""
+    es.fault(method="PUT", path="/_ml/anomaly_detectors/*", count=1, drop=True, after=True)
+    client, _w = _client_for(es.url)
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("PUT", "/_ml/anomaly_detectors/a", body=minimal_job(), idempotent=False)
+    assert "may or may not have been applied" in str(info.value)
+    assert len(es.log()) == 1
+
+
+def test_dropped_response_resent_for_idempotent_calls(es):
+    es.put_job("a")
+    es.clear_log()
+    es.fault(method="POST", path="/_ml/anomaly_detectors/a/_close", count=1, drop=True, after=True)
+    client, _w = _client_for(es.url)
+    assert client.request("POST", "/_ml/anomaly_detectors/a/_close") == {"closed": True}
+    assert len(es.log()) == 2
+
+
+def test_timeout(es):
+    es.fault(method="GET", path="/_ml/info", count=5, delay_ms=1500)
+    client, _w = _client_for(es.url, request_timeout=0.3, retries=0)
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("GET", "/_ml/info")
+    assert "within 0.3s (request_timeout)" in str(info.value)
+
+
+def test_failover_to_second_host_and_stick(es):
+    dead = "http://127.0.0.1:%d" % _free_port()
+    client = EsClient(hosts=[dead, es.url], retries=1, backoff_factor=0)
+    assert client.request("GET", "/_ml/info")
+    assert client.url == es.url
+    assert client.request("GET", "/_ml/anomaly_detectors")["count"] == 0
+    assert len(es.log()) == 2
+
+
+def test_no_host_reachable():
+    ports = [_free_port(), _free_port()]
+    client = EsClient(hosts=["http://127.0.0.1:%d" % p for p in ports], retries=0)
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("GET", "/_ml/info")
+    message = str(info.value)
+    assert message.startswith("GET _ml/info: could not connect to any Elasticsearch host: http://127.0.0.1:%d" % ports[0])
+    assert "http://127.0.0.1:%d" % ports[1] in message and "ELASTICSEARCH_HOSTS" in message
+
+
+def test_user_info_in_hosts_is_used_and_never_printed():
+    port = _free_port()
+    client = EsClient(hosts=["http://elastic:changeme@127.0.0.1:%d" % port], retries=0)
+    assert client.auth_kind == "basic"
+    assert client.hosts == ["http://127.0.0.1:%d" % port]
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("GET", "/_ml/info")
+    assert "changeme" not in str(info.value)
+
+
+def test_cloud_id():
+    encoded = base64.b64encode(b"us-east-1.aws.found.io$abc123$def456").decode()
+    assert decode_cloud_id("my-deployment:" + encoded) == "https://abc123.us-east-1.aws.found.io:443"
+    encoded = base64.b64encode(b"eu.example.com:9243$es1$kb1").decode()
+    assert decode_cloud_id("name:" + encoded) == "https://es1.eu.example.com:9243"
+    assert EsClient(cloud_id="name:" + encoded).hosts == ["https://es1.eu.example.com:9243"]
+    with pytest.raises(ElasticsearchError):
+        decode_cloud_id("name:not-base64-$$")
+
+
+def test_bad_host_entry():
+    with pytest.raises(ElasticsearchError) as info:
+        EsClient(hosts=["ftp://es.example.com"])
+    assert "is not an http(s) URL" in str(info.value)
+
+
+def test_ndjson_body_and_quoted_path(es):
+    es.put_job("j1")
+    es("POST", "/_ml/anomaly_detectors/j1/_open")
+    client, _w = _client_for(es.url)
+    counts = client.request("POST", _client.path_of("_ml", "anomaly_detectors", "j1", "_data"),
+                            body=[{"timestamp": 1700000000000}, {"timestamp": 1700000060000}], ndjson=True,
+                            idempotent=False)
+    assert counts["processed_record_count"] == 2
+    assert _client.path_of("_ml", "a b/c") == "/_ml/a%20b%2Fc"
+
+
+def test_argument_spec_env_fallbacks(monkeypatch):
+    """Every connection option falls back to its ELASTICSEARCH_* variable; hosts is a comma list."""
+    monkeypatch.setenv("ELASTICSEARCH_HOSTS", "https://a:9200, https://b:9200")
+    monkeypatch.setenv("ELASTICSEARCH_API_KEY", "encoded==")
+    monkeypatch.setenv("ELASTICSEARCH_VALIDATE_CERTS", "false")
+    monkeypatch.setenv("ELASTICSEARCH_REQUEST_TIMEOUT", "12.5")
+    result = ArgumentSpecValidator(connection_argument_spec()).validate({})
+    assert [str(e) for e in result.errors] == []
+    params = result.validated_parameters
+    assert params["hosts"] == ["https://a:9200", "https://b:9200"]
+    assert params["api_key"] == "encoded=="
+    assert params["validate_certs"] is False
+    assert params["request_timeout"] == 12.5
+    assert "encoded==" not in str(result.unsupported_parameters)
+    assert "api_key" in [k for k, v in connection_argument_spec().items() if v.get("no_log")]
+
+
+def test_secret_options_are_no_log():
+    spec = connection_argument_spec()
+    assert [k for k, v in spec.items() if v.get("no_log")] == ["password", "api_key", "bearer_token"]
+
+
+def test_client_from_params_ignores_unset(es):
+    client = EsClient.from_params({"hosts": [es.url], "username": None, "retries": 0, "other_option": 1})
+    assert client.request("GET", "/_ml/info")
+    assert os.path.basename(_client.__file__) == "_client.py"
