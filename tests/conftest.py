@@ -7,6 +7,7 @@ import json
 import pytest
 import requests
 
+from esml_emulator.app import Security
 from esml_emulator.server import EmulatorServer
 
 
@@ -86,3 +87,13 @@ def es(emulator_server):
     client = Es(emulator_server.url)
     client.reset()
     return client
+
+
+@pytest.fixture(scope="session")
+def secured_server():
+    """An emulator with security: a superuser, a monitor-only user, an API key and a bearer token."""
+    security = Security(users={"elastic": ("changeme", ["superuser"]), "viewer": ("viewpass", ["monitor_ml"])},
+                        api_keys={"key1": ("s3cr3tkey", ["manage_ml"])}, tokens={"tok3n-value": ["manage_ml"]})
+    server = EmulatorServer(security=security).start()
+    yield server
+    server.stop()

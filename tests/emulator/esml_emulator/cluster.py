@@ -190,42 +190,13 @@ class Cluster:  # pylint: disable=too-many-public-methods
 
     # -- id expressions (§1: comma lists, wildcards, groups, _all) --------------------------------------------
 
-    def expand_job_ids(self, expression, allow_no_match, include_groups=True):
-        tokens = [t for t in (expression or "").split(",") if t]
-        if not tokens or tokens == ["_all"]:
-            tokens = ["*"]
-        found, unmatched = set(), []
-        for token in tokens:
-            if token == "_all":
-                token = "*"
-            wildcard = "*" in token
-            matched = set()
-            for job_id, job in self.jobs.items():
-                if fnmatch.fnmatchcase(job_id, token):
-                    matched.add(job_id)
-                if include_groups and any(fnmatch.fnmatchcase(g, token) for g in job.get("groups") or []):
-                    matched.add(job_id)
-            if not matched and (not wildcard or not allow_no_match):
-                unmatched.append(token if expression not in (None, "", "_all") else "_all")
-            found |= matched
-        if unmatched:
-            raise missing_job(",".join(unmatched))
-        return sorted(found)
+    def expand_job_ids(self, expression, allow_no_match):
+        """Job ids, groups (every job of the group), wildcards over both, ``_all``."""
+        names = {job_id: [job_id] + list(job.get("groups") or []) for job_id, job in self.jobs.items()}
+        return _expand(expression, allow_no_match, names, missing_job)
 
     def expand_datafeed_ids(self, expression, allow_no_match):
-        tokens = [t for t in (expression or "").split(",") if t]
-        if not tokens or tokens == ["_all"]:
-            tokens = ["*"]
-        found, unmatched = set(), []
-        for token in tokens:
-            token = "*" if token == "_all" else token
-            matched = {d for d in self.datafeeds if fnmatch.fnmatchcase(d, token)}
-            if not matched and ("*" not in token or not allow_no_match):
-                unmatched.append(token if expression not in (None, "", "_all") else "_all")
-            found |= matched
-        if unmatched:
-            raise missing_datafeed(",".join(unmatched))
-        return sorted(found)
+        return _expand(expression, allow_no_match, {d: [d] for d in self.datafeeds}, missing_datafeed)
 
     def _job(self, job_id):
         job = self.jobs.get(job_id)
@@ -685,3 +656,22 @@ def _record_time(record, field, fmt):
         return parse_date_param(str(value), field, 0)
     except (ValueError, TypeError, EsException):
         return None
+
+
+def _expand(expression, allow_no_match, names, missing):
+    """ES's id expressions (§1): comma lists of ids, names or wildcards, ``_all`` or nothing for all.
+
+    ``names`` maps each object id to the names it answers to. A wildcard (or ``_all``) that matches
+    nothing is an error only with ``allow_no_match=false``; an exact id that matches nothing always is.
+    """
+    tokens = [t for t in (expression or "").split(",") if t] or ["_all"]
+    found, unmatched = set(), []
+    for token in tokens:
+        pattern = "*" if token == "_all" else token
+        matched = {obj for obj, aliases in names.items() if any(fnmatch.fnmatchcase(a, pattern) for a in aliases)}
+        if not matched and ("*" not in pattern or not allow_no_match):
+            unmatched.append(token)
+        found |= matched
+    if unmatched:
+        raise missing(",".join(unmatched))
+    return sorted(found)

@@ -11,7 +11,7 @@ import requests
 import trustme
 
 from conftest import Es
-from esml_emulator.app import Security, load_spec
+from esml_emulator.app import load_spec
 from esml_emulator.server import EmulatorServer
 
 
@@ -134,13 +134,9 @@ def test_dropped_connection_fault(es):
         es("GET", "/_ml/info")
 
 
-@pytest.fixture(scope="module")
-def secured():
-    security = Security(users={"elastic": ("changeme", ["superuser"]), "viewer": ("viewpass", ["monitor_ml"])},
-                        api_keys={"key1": ("s3cr3tkey", ["manage_ml"])}, tokens={"tok3n": ["manage_ml"]})
-    server = EmulatorServer(security=security).start()
-    yield server
-    server.stop()
+@pytest.fixture
+def secured(secured_server):
+    return secured_server
 
 
 def test_security_401(secured):
@@ -167,7 +163,7 @@ def test_security_kinds_and_403(secured):
     assert api("PUT", "/_ml/datafeeds/datafeed-j1", {"job_id": "j1", "indices": ["x"]}).json["authorization"] == \
         {"api_key": {"id": "key1", "name": "api-key-user"}}
     bearer = Es(secured.url)
-    bearer.session.headers["Authorization"] = "Bearer tok3n"
+    bearer.session.headers["Authorization"] = "Bearer tok3n-value"
     assert bearer("GET", "/_ml/anomaly_detectors/j1").status == 200
     viewer = Es(secured.url)
     viewer.session.auth = ("viewer", "viewpass")

@@ -14,7 +14,6 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils import _client
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (ElasticsearchError, EsClient,
                                                                                   connection_argument_spec,
                                                                                   decode_cloud_id)
-from esml_emulator.app import Security
 from esml_emulator.server import EmulatorServer
 
 from conftest import minimal_job
@@ -35,13 +34,9 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def secured():
-    security = Security(users={"elastic": ("changeme", ["superuser"]), "viewer": ("viewpass", ["monitor_ml"])},
-                        api_keys={"key1": ("s3cr3tkey", ["manage_ml"])}, tokens={"tok3n-value": ["manage_ml"]})
-    server = EmulatorServer(security=security).start()
-    yield server
-    server.stop()
+@pytest.fixture
+def secured(secured_server):
+    return secured_server
 
 
 def test_seed_error_message(es):
