@@ -37,7 +37,7 @@ options:
     type: str
   api_key:
     description:
-      - An API key, sent as C(Authorization: ApiKey ...).
+      - "An API key, sent as C(Authorization: ApiKey ...)."
       - Either the encoded key that Elasticsearch returns (C(encoded)), or, together with O(api_key_id), the key
         itself (C(api_key)).
       - If not set, the value of the E(ELASTICSEARCH_API_KEY) environment variable is used.
@@ -49,7 +49,7 @@ options:
     type: str
   bearer_token:
     description:
-      - A bearer token (for example an OAuth2 or service-account token), sent as C(Authorization: Bearer ...).
+      - "A bearer token (for example an OAuth2 or service-account token), sent as C(Authorization: Bearer ...)."
       - If not set, the value of the E(ELASTICSEARCH_BEARER_TOKEN) environment variable is used.
     type: str
   validate_certs:

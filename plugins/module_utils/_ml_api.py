@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import ElasticsearchError, path_of
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import es_seconds
 
 # Path prefixes as segments: path_of() quotes each segment, so a "/" inside one would be escaped.
 JOBS = ("_ml", "anomaly_detectors")
@@ -274,18 +275,9 @@ class MlApi(object):
 
 
 def _seconds_or_none(timeout):
-    """An ES time value (``30m``, ``90s``) in seconds, so the HTTP read timeout can outlast it."""
-    if timeout is None:
-        return None
-    text = str(timeout).strip().lower()
-    units = (("nanos", 1e-9), ("micros", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86400.0))
-    for suffix, factor in units:
-        if text.endswith(suffix):
-            try:
-                return float(text[:-len(suffix)]) * factor + 10.0
-            except ValueError:
-                return None
-    return None
+    """An ES time value (``30m``, ``90s``) plus a margin, so the HTTP read timeout outlasts the server's wait."""
+    seconds = es_seconds(timeout)
+    return None if seconds is None else seconds + 10.0
 
 
 def _fmt(value):

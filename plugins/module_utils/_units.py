@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mlops.elasticsearch contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Elasticsearch time values and byte sizes: parsed, compared by value, printed canonically.
+
+FOR INTERNAL COLLECTION USE ONLY: the interfaces here may change in any release.
+Python versions supported: 3.9 and later.
+"""
+
+from __future__ import annotations
+
+NANOS = (("d", 86400 * 10 ** 9), ("h", 3600 * 10 ** 9), ("m", 60 * 10 ** 9), ("s", 10 ** 9), ("ms", 10 ** 6),
+         ("micros", 10 ** 3), ("nanos", 1))
+_SUFFIXES = ("nanos", "micros", "ms", "s", "m", "h", "d")  # longest first where one ends another
+_NANOS = dict(NANOS)
+MIB = 1024 * 1024
+_BYTES = (("pb", 1024 ** 5), ("tb", 1024 ** 4), ("gb", 1024 ** 3), ("mb", MIB), ("kb", 1024),
+          ("p", 1024 ** 5), ("t", 1024 ** 4), ("g", 1024 ** 3), ("m", MIB), ("k", 1024), ("b", 1))
+
+
+class UnitError(ValueError):
+    pass
+
+
+def parse_duration(value):
+    """An ES time value (``15m``, ``3600s``, ``1.5h``; ``0`` and ``-1`` bare) -> nanoseconds."""
+    if isinstance(value, bool) or value is None:
+        raise UnitError("%r is not a time value" % (value,))
+    text = str(value).strip().lower()
+    if text in ("0", "-1"):
+        return int(text)
+    for suffix in _SUFFIXES:
+        if text.endswith(suffix):
+            number = text[:-len(suffix)].strip()
+            try:
+                amount = float(number)
+            except ValueError:
+                break
+            if amount < 0:
+                raise UnitError("%r is negative" % (value,))
+            return int(round(amount * _NANOS[suffix]))
+    raise UnitError("%r is not a time value: use a number and a unit (d, h, m, s, ms, micros, nanos), such as 15m"
+                    % (value,))
+
+
+def canonical_duration(value):
+    """The largest unit that expresses the value exactly: ``3600s`` -> ``1h``, ``90m`` stays ``90m``."""
+    nanos = parse_duration(value)
+    if nanos <= 0:
+        return str(nanos)
+    for unit, size in NANOS:
+        if nanos % size == 0:
+            return "%d%s" % (nanos // size, unit)
+    return "%dnanos" % nanos
+
+
+def parse_mib(value):
+    """A model memory limit -> whole MiB, as ES stores it: a number is MiB, a string is floored (§3.6)."""
+    if isinstance(value, bool) or value is None:
+        raise UnitError("%r is not a byte size" % (value,))
+    if isinstance(value, (int, float)):
+        return int(value)
+    text = str(value).strip().lower()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    for suffix, size in _BYTES:
+        if text.endswith(suffix):
+            try:
+                return int(float(text[:-len(suffix)].strip()) * size) // MIB
+            except ValueError:
+                break
+    raise UnitError("%r is not a byte size: use a number of MiB or a size such as 512mb or 2gb" % (value,))
+
+
+def es_seconds(value, default=None):
+    """Seconds in an ES time value, or ``default`` when it is unset or unparsable."""
+    if value is None:
+        return default
+    try:
+        return parse_duration(value) / 1e9
+    except UnitError:
+        return default
