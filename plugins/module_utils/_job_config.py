@@ -20,8 +20,7 @@ from __future__ import annotations
 import copy
 import re
 
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import (UnitError, canonical_duration,
-                                                                                  parse_mib)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, canonical_duration, parse_mib
 
 BODY_OPTIONS = ("description", "groups", "analysis_config", "analysis_limits", "data_description",
                 "model_plot_config", "custom_settings", "results_index_name", "results_retention_days",
@@ -150,19 +149,19 @@ def _analyzer(path, value):
         raise ConfigError("%s: expected an analyzer name or definition, got %s" % (path, _kind(value)))
 
 
+def _number(path, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError("%s: expected a number, got %s" % (path, _kind(value)))
+
+
 _RULE = _object({
     "actions": _list_of(_choice("skip_result", "skip_model_update")),
     "scope": _scope,
     "conditions": _list_of(_object({"applies_to": _choice("actual", "typical", "diff_from_typical", "time"),
                                     "operator": _choice("gt", "gte", "lt", "lte"),
-                                    "value": lambda p, v: _number(p, v)},
+                                    "value": _number},
                                    required=("applies_to", "operator", "value"))),
 })
-
-
-def _number(path, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError("%s: expected a number, got %s" % (path, _kind(value)))
 
 
 _DETECTOR = _object({

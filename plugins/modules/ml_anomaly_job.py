@@ -22,7 +22,7 @@ description:
   - A model memory change on an open job closes it (stopping its datafeed), updates it, reopens it and restarts the
     datafeed; the result reports each step.
 author:
-  - mlops.elasticsearch contributors
+  - mlops.elasticsearch maintainers (@mlops-elasticsearch)
 extends_documentation_fragment:
   - mlops.elasticsearch.connection
   - mlops.elasticsearch.attributes
@@ -262,7 +262,7 @@ RETURN = r"""
 job:
   description:
     - The job as Elasticsearch has it after the run (in check mode, as it is now). Absent when the job is.
-  returned: when the job exists
+  returned: when the job exists and was read, except with O(state=closed) and no configuration options
   type: dict
   sample:
     job_id: web-latency
@@ -332,8 +332,10 @@ task:
   type: str
   sample: oTUltX4IQMOUUVeiohTt8A:39
 jobs:
-  description: With O(state=closed) and an expression, the ids of the jobs it matched.
-  returned: when O(job_id) is an expression
+  description:
+    - With O(state=closed) and no configuration options, the ids of the jobs O(job_id) matched (one job, a group,
+      a wildcard or a list); RV(job) is then not returned, and the diff shows each job's run state.
+  returned: with O(state=closed) and no configuration options
   type: list
   elements: str
   sample: [web-errors, web-latency]
@@ -399,9 +401,8 @@ def main():
         module.fail_json(msg=str(exc))
     finally:
         if client is not None and client.retry_log:
-            module.warn("Elasticsearch was retried %d time(s): %s" % (
-                len(client.retry_log), ", ".join("%s %s (%s)" % (r["method"], r["path"], r["reason"])
-                                                  for r in client.retry_log[:5])))
+            retried = ", ".join("%s %s (%s)" % (r["method"], r["path"], r["reason"]) for r in client.retry_log[:5])
+            module.warn("Elasticsearch was retried %d time(s): %s" % (len(client.retry_log), retried))
     module.exit_json(**result)
 
 

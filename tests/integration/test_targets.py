@@ -18,18 +18,29 @@ import requests
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 TARGETS = os.path.join(HERE, "targets")
+# es_url and es_headers let targets check results with ansible.builtin.uri, independently of the modules.
 PLAYBOOK = """---
 - name: Integration target {target}
   hosts: localhost
   connection: local
   gather_facts: false
+  vars:
+    es_url: "{{{{ lookup('ansible.builtin.env', 'ELASTICSEARCH_HOSTS').split(',') | first | trim }}}}"
+    es_api_key: "{{{{ lookup('ansible.builtin.env', 'ELASTICSEARCH_API_KEY') }}}}"
+    es_user: "{{{{ lookup('ansible.builtin.env', 'ELASTICSEARCH_USERNAME') }}}}"
+    es_headers: >-
+      {{{{ {{'Authorization': 'ApiKey ' ~ es_api_key}} if es_api_key
+         else ({{'Authorization': 'Basic ' ~ (es_user ~ ':' ~ lookup('ansible.builtin.env', 'ELASTICSEARCH_PASSWORD'))
+                | b64encode}} if es_user else {{}}) }}}}
   roles:
     - role: {target}
 """
 
 
 def _targets():
-    return sorted(name for name in os.listdir(TARGETS) if os.path.isfile(os.path.join(TARGETS, name, "tasks", "main.yml")))
+    """Every target directory; setup_* ones are helpers the targets include, not targets."""
+    return sorted(name for name in os.listdir(TARGETS)
+                  if not name.startswith("setup_") and os.path.isfile(os.path.join(TARGETS, name, "tasks", "main.yml")))
 
 
 @pytest.fixture

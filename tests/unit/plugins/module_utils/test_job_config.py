@@ -120,11 +120,11 @@ def test_only_what_the_user_set_is_compared(es):
      "analysis_config.bucket_span", False),
     ({"analysis_config": {"bucket_span": "15m", "detectors": [{"function": "high_count", "by_field_name": "host"}]}},
      "analysis_config.detectors[0].function", False),
-    ({"analysis_config": {"bucket_span": "15m", "detectors": [{"function": "count", "by_field_name": "host"},
-                                                               {"function": "count"}]}},
+    ({"analysis_config": {"bucket_span": "15m",
+                          "detectors": [{"function": "count", "by_field_name": "host"}, {"function": "count"}]}},
      "analysis_config.detectors", False),
-    ({"analysis_config": {"bucket_span": "15m", "detectors": [{"function": "count", "by_field_name": "host",
-                                                                "detector_description": "hosts"}]}},
+    ({"analysis_config": {"bucket_span": "15m",
+                          "detectors": [{"function": "count", "by_field_name": "host", "detector_description": "hosts"}]}},
      "analysis_config.detectors[0].detector_description", True),
     ({"analysis_config": {"bucket_span": "15m", "detectors": [{"function": "count", "by_field_name": "host", "custom_rules": [
         {"conditions": [{"applies_to": "actual", "operator": "lt", "value": 10}]}]}]}},
@@ -150,8 +150,8 @@ def test_updatable_or_immutable(es, change, paths, updatable):
 
 
 def test_update_body_sends_only_the_changes(es):
-    base = {"analysis_config": {"bucket_span": "15m", "detectors": [{"function": "count", "by_field_name": "host"},
-                                                                     {"function": "mean", "field_name": "bytes"}]},
+    detectors = [{"function": "count", "by_field_name": "host"}, {"function": "mean", "field_name": "bytes"}]
+    base = {"analysis_config": {"bucket_span": "15m", "detectors": detectors},
             "custom_settings": {"created_by": "ml-module-x", "team": "a"}, "description": "old"}
     current = _created(es, "upd", base)
     declared = copy.deepcopy(base)
