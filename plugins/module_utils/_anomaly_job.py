@@ -272,11 +272,13 @@ class JobRun(object):
             return state
         if state == "failed" and not self.params.get("force"):
             raise ReconcileError("job [%s] has failed; set force=true to close it" % self.job_id)
-        self.read_feed_stats()
-        feed = self.datafeed_id()
-        self.add_close(force=bool(self.params.get("force")),
-                       note=("also stops datafeed [%s]" % feed) if self.feed_started() else None, leaves="closed")
+        self.add_close(force=bool(self.params.get("force")), note=self._stops_feed_note(), leaves="closed")
         return "closed"
+
+    def _stops_feed_note(self):
+        """Closing stops the job's datafeed if it runs; said without reading its state (a request saved)."""
+        feed = self.datafeed_id()
+        return ("also stops datafeed [%s] if it is started" % feed) if feed else None
 
     def plan_reset(self, state):
         if self.plan.names() == ["put_job"]:
@@ -304,8 +306,7 @@ class JobRun(object):
         if state == "failed" and not force:
             raise ReconcileError("job [%s] has failed; set force=true to delete it" % self.job_id)
         if state in ("opened", "opening", "closing") and not force:
-            self.read_feed_stats()
-            self.add_close(note=("also stops datafeed [%s]" % feed) if self.feed_started() else None, leaves="closed")
+            self.add_close(note=self._stops_feed_note(), leaves="closed")
         self.add_delete(force=force and state != "closed",
                         note=("also deletes datafeed [%s]" % feed) if feed else None, leaves="deleted")
         self.final_state = None
