@@ -389,11 +389,8 @@ class JobRun(object):
 
     def execute(self):
         start_state = self.job_state() if self.job is not None else "absent"
-        predicted_state = self.final_state
-        actions = self.plan.run(self.api, self.check_mode, "%s" % start_state)
+        actions = self.plan.run(self.api, self.check_mode, start_state)
         if not self.check_mode:
-            if self.final_state == predicted_state or self.final_state is None:
-                self.final_state = predicted_state
             if self.state == "absent" and self.task is None:
                 self.job = None
             if self.plan.names() and self.plan.names()[-1] == "reset_job" and self.job is not None:
