@@ -22,8 +22,9 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import path_of
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import apply_changes
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import (
-    ConfigError, apply_changes, comparable, defaults_for_create, desired_body, differences, request_body, update_body,
+    ConfigError, comparable, defaults_for_create, desired_body, differences, request_body, update_body,
     validate_id)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import DATAFEEDS, JOBS
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import Action, Plan, ReconcileError

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import re
 
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import Change, walk
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, canonical_duration, parse_mib
 
 BODY_OPTIONS = ("description", "groups", "analysis_config", "analysis_limits", "data_description",
@@ -371,30 +372,6 @@ def defaults_for_create(body):
 # ---------------------------------------------------------------------------------------------------------------
 # Differences
 
-class Change(object):
-    """One differing path: ``before`` is the server's value, ``after`` the declared one."""
-
-    def __init__(self, path, before, after, updatable):
-        self.path = path
-        self.before = before
-        self.after = after
-        self.updatable = updatable
-
-    def as_dict(self):
-        return {"path": self.path, "current": self.before, "desired": self.after}
-
-    def __repr__(self):
-        return "Change(%s: %r -> %r%s)" % (self.path, self.before, self.after, "" if self.updatable else ", immutable")
-
-
-def _walk(path, before, after, updatable, out):
-    if isinstance(after, dict) and isinstance(before, dict):
-        for key in sorted(set(after) | set(before)):
-            _walk("%s.%s" % (path, key), before.get(key), after.get(key), updatable, out)
-    elif before != after:
-        out.append(Change(path, before, after, updatable))
-
-
 def differences(desired, current):
     """What differs between the declared body and the server's job, as a list of Change."""
     wanted = desired
@@ -405,9 +382,9 @@ def differences(desired, current):
         if key == "analysis_config":
             _analysis_config_changes(have.get(key, {}), want[key], out)
         elif key in ("analysis_limits", "model_plot_config"):
-            _walk(key, have.get(key, {}), want[key], True, out)
+            walk(key, have.get(key, {}), want[key], True, out)
         elif key == "data_description":
-            _walk(key, have.get(key, {}), want[key], False, out)
+            walk(key, have.get(key, {}), want[key], False, out)
         elif want[key] != have.get(key):
             out.append(Change(key, have.get(key), want[key], key in UPDATABLE_TOP))
     return out
@@ -489,27 +466,3 @@ def _everything(value):
     if isinstance(value, list):
         return [_everything(v) for v in value]
     return value
-
-
-def apply_changes(before, changes):
-    """``before`` (a comparable job) with the declared values of ``changes``: the predicted job."""
-    after = copy.deepcopy(before)
-    for change in changes:
-        _set_path(after, change.path, change.after)
-    return after
-
-
-def _set_path(tree, path, value):
-    parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
-    node = tree
-    for part, following in zip(parts, parts[1:] + [None]):
-        key = int(part[1:-1]) if part.startswith("[") else part
-        if following is None:
-            if value is None and isinstance(node, dict):
-                node.pop(key, None)
-            else:
-                node[key] = value
-            return
-        if isinstance(node, dict) and key not in node:
-            node[key] = [] if following.startswith("[") else {}
-        node = node[key]

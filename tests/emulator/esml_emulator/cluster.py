@@ -80,6 +80,7 @@ class DatafeedRuntime:
         self.state = "stopped"
         self.end_ms = None
         self.stops_at = None
+        self.search_count = 0  # grows with every run, so a finished bounded datafeed shows it ran (§7.2)
 
 
 class Task:
@@ -547,7 +548,8 @@ class Cluster:  # pylint: disable=too-many-public-methods
                 node["attributes"] = {k: v for k, v in NODE["attributes"].items() if k.startswith("ml.")}
                 out["node"] = node
             out["assignment_explanation"] = ""
-        out["timing_stats"] = {"job_id": job_id, "search_count": 0, "bucket_count": 0, "total_search_time_ms": 0.0,
+        out["timing_stats"] = {"job_id": job_id, "search_count": rt.search_count, "bucket_count": 0,
+                               "total_search_time_ms": float(rt.search_count * 5),
                                "exponential_average_search_time_per_hour_ms": 0.0}
         if rt.state != "stopped":
             out["running_state"] = {"real_time_configured": rt.end_ms is None, "real_time_running": rt.end_ms is None}
@@ -579,6 +581,7 @@ class Cluster:  # pylint: disable=too-many-public-methods
         if rt.state != "stopped":
             raise conflict("cannot start datafeed [%s] because it has already been started" % df_id)
         rt.state = "started" if job_rt.node is not None else "starting"
+        rt.search_count += 1
         rt.end_ms = end
         rt.stops_at = time.monotonic() + self.settings.datafeed_lookback_ms / 1000.0 if end is not None else None
         return {"started": True, "node": job_rt.node or ""}

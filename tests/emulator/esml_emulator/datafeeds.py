@@ -199,9 +199,11 @@ def build(datafeed_id, cfg, job, params):
     options.update(indices_options_from_params(params))
     stored["indices_options"] = options
     stored["query"] = cfg.get("query") if cfg.get("query") is not None else {"match_all": {"boost": 1.0}}
-    for key in ("aggregations", "script_fields", "runtime_mappings", "max_empty_searches"):
+    for key in ("aggregations", "runtime_mappings", "max_empty_searches"):
         if cfg.get(key) is not None:
             stored[key] = cfg[key]
+    if cfg.get("script_fields") is not None:
+        stored["script_fields"] = _script_fields(cfg["script_fields"])
     stored["scroll_size"] = cfg["scroll_size"] if cfg.get("scroll_size") is not None else 1000
     if cfg.get("chunking_config") is not None:
         stored["chunking_config"] = cfg["chunking_config"]
@@ -212,6 +214,29 @@ def build(datafeed_id, cfg, job, params):
     stored["delayed_data_check_config"] = cfg.get("delayed_data_check_config") or {"enabled": True}
     validate_against_job(stored, job)
     return stored
+
+
+def _script_fields(fields):
+    """SearchSourceBuilder.ScriptField as ES prints it back: the script as an object with its lang
+    (painless by default) and ignore_failure (false by default), which users rarely write (§8.1; the
+    Terraform provider's datafeed normalisation, peers-ml-as-code.md §1.4, applies the same defaults)."""
+    out = {}
+    for name, field in fields.items():
+        if not isinstance(field, dict) or "script" not in field:
+            raise IllegalArgument("[script_field] script doesn't support values of type: %s" % type(field).__name__)
+        script = field["script"]
+        if isinstance(script, str):
+            script = {"source": script}
+        script = dict(script)
+        if "inline" in script and "source" not in script:
+            script["source"] = script.pop("inline")
+        rendered = {"source": script.get("source"), "lang": script.get("lang", "painless")}
+        if script.get("options"):
+            rendered["options"] = script["options"]
+        if script.get("params"):
+            rendered["params"] = script["params"]
+        out[name] = {"script": rendered, "ignore_failure": bool(field.get("ignore_failure", False))}
+    return out
 
 
 def validate_against_job(datafeed, job):

@@ -271,3 +271,19 @@ def test_datafeed_update(es):
     assert "max_empty_searches" not in updated
     moved = es("POST", FEEDS + "datafeed-j1/_update", {"job_id": "other"})
     assert moved.json["error"]["reason"] == "Datafeed's job_id cannot be changed."
+
+
+def test_script_fields_defaults_and_search_count(es):
+    """§8.1: script fields come back with lang and ignore_failure; §7.2: search_count shows a datafeed ran."""
+    es.put_job("j1")
+    created = _feed(es, script_fields={"hour": {"script": "doc['@timestamp'].value.getHour()"},
+                                       "twice": {"script": {"source": "2 * params.x", "params": {"x": 1}},
+                                                 "ignore_failure": True}}).json
+    assert created["script_fields"] == {
+        "hour": {"script": {"source": "doc['@timestamp'].value.getHour()", "lang": "painless"}, "ignore_failure": False},
+        "twice": {"script": {"source": "2 * params.x", "lang": "painless", "params": {"x": 1}}, "ignore_failure": True}}
+    assert es("GET", FEEDS + "datafeed-j1/_stats").json["datafeeds"][0]["timing_stats"]["search_count"] == 0
+    es("POST", JOBS + "j1/_open")
+    es("POST", FEEDS + "datafeed-j1/_start", params={"end": "now"})
+    stats = es("GET", FEEDS + "datafeed-j1/_stats").json["datafeeds"][0]
+    assert stats["state"] == "stopped" and stats["timing_stats"]["search_count"] == 1
