@@ -21,3 +21,14 @@ attributes:
     membership:
       - mlops.elasticsearch.elasticsearch
 """
+
+    # For the _info modules: read-only, so check mode changes nothing about what they do.
+    INFO_MODULE = r"""
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; it behaves the same in check mode.
+  diff_mode:
+    support: N/A
+    details: The module changes nothing, so it has no diff.
+"""

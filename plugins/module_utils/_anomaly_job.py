@@ -21,26 +21,18 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import path_of
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import apply_changes
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import (
     ConfigError, comparable, defaults_for_create, desired_body, differences, request_body, update_body,
     validate_id)
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import DATAFEEDS, JOBS
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import datafeed_path as _dpath
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import job_path as _jpath
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import Action, Plan, ReconcileError
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, es_seconds, parse_duration
 
 STATES = ("present", "absent", "opened", "closed", "reset")
 # What a datafeed config from GET carries that a PUT must not (or need not) send again.
 DATAFEED_GENERATED = ("datafeed_id", "authorization")
-
-
-def _jpath(job_id, *rest):
-    return path_of(*(JOBS + (job_id,) + rest)).lstrip("/")
-
-
-def _dpath(datafeed_id, *rest):
-    return path_of(*(DATAFEEDS + (datafeed_id,) + rest)).lstrip("/")
 
 
 def _is_expression(job_id):

@@ -56,6 +56,15 @@ ENDPOINTS = {
 }
 
 
+def job_path(job_id, *rest):
+    """``_ml/anomaly_detectors/<id>/...`` as reported in a module's actions (no leading slash)."""
+    return path_of(*(JOBS + (job_id,) + rest)).lstrip("/")
+
+
+def datafeed_path(datafeed_id, *rest):
+    return path_of(*(DATAFEEDS + (datafeed_id,) + rest)).lstrip("/")
+
+
 class WaitTimeout(ElasticsearchError):
     """A bounded wait ran out; ``last`` holds what was last observed."""
 

@@ -10,6 +10,8 @@ Python versions supported: 3.9 and later.
 
 from __future__ import annotations
 
+import datetime
+
 NANOS = (("d", 86400 * 10 ** 9), ("h", 3600 * 10 ** 9), ("m", 60 * 10 ** 9), ("s", 10 ** 9), ("ms", 10 ** 6),
          ("micros", 10 ** 3), ("nanos", 1))
 _SUFFIXES = ("nanos", "micros", "ms", "s", "m", "h", "d")  # longest first where one ends another
@@ -83,3 +85,21 @@ def es_seconds(value, default=None):
         return parse_duration(value) / 1e9
     except UnitError:
         return default
+
+
+def epoch_ms(value):
+    """A datafeed start/end (epoch ms, ISO 8601, ``now``) in epoch milliseconds; None when it cannot tell."""
+    text = str(value).strip()
+    if text == "now":
+        return int(datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000)
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return int(parsed.timestamp() * 1000)

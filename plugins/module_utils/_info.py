@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mlops.elasticsearch contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Read-only views of jobs and datafeeds for the _info modules, in a fixed number of requests.
+
+Jobs: one GET for the configs, one for their stats, one for every datafeed's stats (matched to
+its job through ``timing_stats.job_id``), however many jobs there are. Datafeeds: two GETs.
+
+FOR INTERNAL COLLECTION USE ONLY: the interfaces here may change in any release.
+Python versions supported: 3.9 and later.
+"""
+
+from __future__ import annotations
+
+JOB_STATS_KEYS = ("state", "node", "assignment_explanation", "open_time", "data_counts", "model_size_stats",
+                  "forecasts_stats", "timing_stats")
+FEED_STATS_KEYS = ("state", "node", "assignment_explanation", "running_state", "timing_stats")
+
+
+def _expression(value):
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return ",".join(value) or None
+    return value or None
+
+
+def jobs_info(api, params):
+    expression = _expression(params.get("job_id"))
+    allow = params.get("allow_no_match", True)
+    found = api.get_jobs(expression, allow_no_match=allow, exclude_generated=params.get("exclude_generated") or None)
+    configs = found.get("jobs") or []
+    out = [{"job_id": job["job_id"], "config": job} for job in configs]
+    if params.get("include_stats", True) and out:
+        stats = api.get_job_stats(expression, allow_no_match=allow).get("jobs") or []
+        by_job = dict((s["job_id"], s) for s in stats)
+        feeds = api.get_datafeed_stats(allow_no_match=True).get("datafeeds") or []
+        feed_by_job = dict(((f.get("timing_stats") or {}).get("job_id"), f) for f in feeds)
+        for item in out:
+            job_stats = by_job.get(item["job_id"], {})
+            item["stats"] = dict((k, job_stats[k]) for k in JOB_STATS_KEYS if k in job_stats)
+            feed = feed_by_job.get(item["job_id"])
+            if feed is not None:
+                item["datafeed"] = {"datafeed_id": feed["datafeed_id"], "state": feed.get("state")}
+    return {"changed": False, "jobs": out, "count": len(out)}
+
+
+def datafeeds_info(api, params):
+    expression = _expression(params.get("datafeed_id"))
+    allow = params.get("allow_no_match", True)
+    found = api.get_datafeeds(expression, allow_no_match=allow,
+                              exclude_generated=params.get("exclude_generated") or None)
+    configs = found.get("datafeeds") or []
+    out = [{"datafeed_id": feed["datafeed_id"], "job_id": feed.get("job_id"), "config": feed} for feed in configs]
+    if params.get("include_stats", True) and out:
+        stats = api.get_datafeed_stats(expression, allow_no_match=allow).get("datafeeds") or []
+        by_id = dict((s["datafeed_id"], s) for s in stats)
+        for item in out:
+            feed_stats = by_id.get(item["datafeed_id"], {})
+            item["stats"] = dict((k, feed_stats[k]) for k in FEED_STATS_KEYS if k in feed_stats)
+    return {"changed": False, "datafeeds": out, "count": len(out)}

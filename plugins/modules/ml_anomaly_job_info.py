@@ -1,0 +1,141 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mlops.elasticsearch contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ml_anomaly_job_info
+short_description: Read Elasticsearch anomaly-detection jobs, their run state and health, for audits
+version_added: 0.1.0
+description:
+  - Returns the configuration of the jobs O(job_id) names and, with O(include_stats), each job's run state, node,
+    data counts, model size statistics (with C(memory_status)) and its datafeed's state.
+  - With O(exclude_generated=true) each RV(jobs[].config) is a body that M(mlops.elasticsearch.ml_anomaly_job)
+    accepts as it is, and finds unchanged.
+  - Three requests whatever the number of jobs.
+author:
+  - mlops.elasticsearch maintainers (@mlops-elasticsearch)
+extends_documentation_fragment:
+  - mlops.elasticsearch.connection
+  - mlops.elasticsearch.attributes
+  - mlops.elasticsearch.attributes.info_module
+options:
+  job_id:
+    description:
+      - Job ids, group names or wildcard expressions, as one string (comma-separated) or a list. All jobs when
+        omitted.
+    type: list
+    elements: str
+  allow_no_match:
+    description: Whether an expression that matches no job is fine (an exact id that does not exist always fails).
+    type: bool
+    default: true
+  include_stats:
+    description: Also return each job's run state, node, counts and model size statistics, and its datafeed's state.
+    type: bool
+    default: true
+  exclude_generated:
+    description: Leave out what Elasticsearch generates, so that each config can be declared again as it is.
+    type: bool
+    default: false
+seealso:
+  - module: mlops.elasticsearch.ml_anomaly_job
+  - module: mlops.elasticsearch.ml_datafeed_info
+"""
+
+EXAMPLES = r"""
+- name: Read the web jobs
+  mlops.elasticsearch.ml_anomaly_job_info:
+    job_id: ["web-*"]
+  register: web
+
+- name: Fail a CI audit when a job is not open, has hit its memory limit, or has stopped its datafeed
+  ansible.builtin.assert:
+    that:
+      - item.stats.state == 'opened'
+      - item.stats.model_size_stats.memory_status != 'hard_limit'
+      - item.datafeed is not defined or item.datafeed.state == 'started'
+    fail_msg: >-
+      job {{ item.job_id }} is {{ item.stats.state }}, memory {{ item.stats.model_size_stats.memory_status }},
+      datafeed {{ item.datafeed.state | default('none') }}
+    quiet: true
+  loop: "{{ web.jobs }}"
+  loop_control:
+    label: "{{ item.job_id }}"
+
+- name: Export every job as declarable config (for example to adopt jobs made in Kibana)
+  mlops.elasticsearch.ml_anomaly_job_info:
+    exclude_generated: true
+    include_stats: false
+  register: export
+
+- name: Declare them again; nothing changes
+  mlops.elasticsearch.ml_anomaly_job:
+  args: "{{ item.config }}"
+  loop: "{{ export.jobs }}"
+  loop_control:
+    label: "{{ item.job_id }}"
+"""
+
+RETURN = r"""
+jobs:
+  description: The jobs, sorted by id.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    job_id:
+      description: The job's id.
+      type: str
+      sample: web-latency
+    config:
+      description: The job as C(GET _ml/anomaly_detectors) returns it.
+      type: dict
+      sample: {job_id: web-latency, analysis_config: {bucket_span: 15m, detectors: [{function: count}]}}
+    stats:
+      description: Run state, node, C(data_counts), C(model_size_stats) and timing, as the job stats API returns them.
+      returned: with O(include_stats)
+      type: dict
+      sample: {state: opened, model_size_stats: {memory_status: ok, model_bytes: 100000}}
+    datafeed:
+      description: The job's datafeed, C(datafeed_id) and C(state).
+      returned: with O(include_stats), for jobs that have a datafeed
+      type: dict
+      sample: {datafeed_id: datafeed-web-latency, state: started}
+count:
+  description: How many jobs matched.
+  returned: always
+  type: int
+  sample: 3
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (
+    CONNECTION_MUTUALLY_EXCLUSIVE, CONNECTION_REQUIRED_BY, CONNECTION_REQUIRED_TOGETHER, HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR, ElasticsearchError, EsClient, connection_argument_spec)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._info import jobs_info
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
+
+
+def main():
+    spec = connection_argument_spec()
+    spec.update(job_id=dict(type="list", elements="str"), allow_no_match=dict(type="bool", default=True),
+                include_stats=dict(type="bool", default=True), exclude_generated=dict(type="bool", default=False))
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           mutually_exclusive=CONNECTION_MUTUALLY_EXCLUSIVE,
+                           required_together=CONNECTION_REQUIRED_TOGETHER, required_by=CONNECTION_REQUIRED_BY)
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    try:
+        result = jobs_info(MlApi(EsClient.from_params(module.params, warn=module.warn)), module.params)
+    except ElasticsearchError as exc:
+        module.fail_json(**exc.to_fail_json())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
