@@ -325,6 +325,14 @@ class EsClient(object):
         path = urlsplit(url or "").path
         self.retry_log.append(dict(method=method, path=path, reason=what))
 
+    def retry_summary(self):
+        """A warning for the user when requests had to be retried (they succeeded, but something is strained)."""
+        if not self.retry_log:
+            return None
+        retried = ", ".join("%s %s (%s)" % (r["method"], r["path"], r["reason"]) for r in self.retry_log[:5])
+        more = " and %d more" % (len(self.retry_log) - 5) if len(self.retry_log) > 5 else ""
+        return "Elasticsearch requests were retried %d time(s): %s%s" % (len(self.retry_log), retried, more)
+
     @property
     def url(self):
         return self.hosts[self._current]

@@ -400,9 +400,8 @@ def main():
     except ConfigError as exc:
         module.fail_json(msg=str(exc))
     finally:
-        if client is not None and client.retry_log:
-            retried = ", ".join("%s %s (%s)" % (r["method"], r["path"], r["reason"]) for r in client.retry_log[:5])
-            module.warn("Elasticsearch was retried %d time(s): %s" % (len(client.retry_log), retried))
+        if client is not None and client.retry_summary():
+            module.warn(client.retry_summary())
     module.exit_json(**result)
 
 

@@ -130,10 +130,15 @@ def main():
                            required_together=CONNECTION_REQUIRED_TOGETHER, required_by=CONNECTION_REQUIRED_BY)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    client = None
     try:
-        result = jobs_info(MlApi(EsClient.from_params(module.params, warn=module.warn)), module.params)
+        client = EsClient.from_params(module.params, warn=module.warn)
+        result = jobs_info(MlApi(client), module.params)
     except ElasticsearchError as exc:
         module.fail_json(**exc.to_fail_json())
+    finally:
+        if client is not None and client.retry_summary():
+            module.warn(client.retry_summary())
     module.exit_json(**result)
 
 

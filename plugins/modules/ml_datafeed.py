@@ -255,6 +255,7 @@ def main():
                            required_one_of=[("datafeed_id", "job_id")])
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    client = None
     try:
         client = EsClient.from_params(module.params, warn=module.warn)
         result = run(MlApi(client), module.params, check_mode=module.check_mode, diff_mode=module._diff,
@@ -263,6 +264,9 @@ def main():
         module.fail_json(**exc.to_fail_json())
     except ConfigError as exc:
         module.fail_json(msg=str(exc))
+    finally:
+        if client is not None and client.retry_summary():
+            module.warn(client.retry_summary())
     module.exit_json(**result)
 
 

@@ -175,6 +175,9 @@ def test_retries_on_429_and_503_with_retry_after(es):
     assert client.request("GET", "/_ml/info")
     assert [e["status"] for e in es.log()] == [429, 503, 200]
     assert [r["reason"] for r in client.retry_log] == ["HTTP 429", "HTTP 503"]
+    assert client.retry_summary() == ("Elasticsearch requests were retried 2 time(s): GET /_ml/info (HTTP 429), "
+                                      "GET /_ml/info (HTTP 503)")
+    assert EsClient(hosts=[es.url]).retry_summary() is None
 
 
 def test_retry_after_is_honoured(es):
