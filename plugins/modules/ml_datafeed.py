@@ -207,20 +207,12 @@ notes:
   sample: ["the bounded datafeed has already run (to end 2026-11-02T00:00:00Z); set restart=true to run it again"]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (
-    CONNECTION_MUTUALLY_EXCLUSIVE, CONNECTION_REQUIRED_BY, CONNECTION_REQUIRED_TOGETHER, HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR, ElasticsearchError, EsClient, connection_argument_spec)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed import STATES, run
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
 
 
 def argument_spec():
-    spec = connection_argument_spec()
-    spec.update(
+    spec = dict(
         datafeed_id=dict(type="str"),
         job_id=dict(type="str"),
         state=dict(type="str", default="present", choices=list(STATES)),
@@ -249,24 +241,11 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=CONNECTION_MUTUALLY_EXCLUSIVE,
-                           required_together=CONNECTION_REQUIRED_TOGETHER, required_by=CONNECTION_REQUIRED_BY,
-                           required_one_of=[("datafeed_id", "job_id")])
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    client = None
-    try:
-        client = EsClient.from_params(module.params, warn=module.warn)
-        result = run(MlApi(client), module.params, check_mode=module.check_mode, diff_mode=module._diff,
-                     warn=module.warn)
-    except (ElasticsearchError, ReconcileError) as exc:
-        module.fail_json(**exc.to_fail_json())
-    except ConfigError as exc:
-        module.fail_json(msg=str(exc))
-    finally:
-        if client is not None and client.retry_summary():
-            module.warn(client.retry_summary())
+    module = elasticsearch_module(argument_spec(), required_one_of=[("datafeed_id", "job_id")])
+    result, failure = run_with_api(module, lambda api: run(api, module.params, check_mode=module.check_mode,
+                                                           diff_mode=module._diff, warn=module.warn))
+    if failure:
+        module.fail_json(**failure)
     module.exit_json(**result)
 
 

@@ -90,33 +90,20 @@ count:
   sample: 3
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (
-    CONNECTION_MUTUALLY_EXCLUSIVE, CONNECTION_REQUIRED_BY, CONNECTION_REQUIRED_TOGETHER, HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR, ElasticsearchError, EsClient, connection_argument_spec)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._info import datafeeds_info
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 
 
 def main():
-    spec = connection_argument_spec()
-    spec.update(datafeed_id=dict(type="list", elements="str"), allow_no_match=dict(type="bool", default=True),
-                include_stats=dict(type="bool", default=True), exclude_generated=dict(type="bool", default=False))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           mutually_exclusive=CONNECTION_MUTUALLY_EXCLUSIVE,
-                           required_together=CONNECTION_REQUIRED_TOGETHER, required_by=CONNECTION_REQUIRED_BY)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    client = None
-    try:
-        client = EsClient.from_params(module.params, warn=module.warn)
-        result = datafeeds_info(MlApi(client), module.params)
-    except ElasticsearchError as exc:
-        module.fail_json(**exc.to_fail_json())
-    finally:
-        if client is not None and client.retry_summary():
-            module.warn(client.retry_summary())
+    module = elasticsearch_module(dict(
+        datafeed_id=dict(type="list", elements="str"),
+        allow_no_match=dict(type="bool", default=True),
+        include_stats=dict(type="bool", default=True),
+        exclude_generated=dict(type="bool", default=False),
+    ))
+    result, failure = run_with_api(module, lambda api: datafeeds_info(api, module.params))
+    if failure:
+        module.fail_json(**failure)
     module.exit_json(**result)
 
 

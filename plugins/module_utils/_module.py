@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mlops.elasticsearch contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What every module's main() does around its own work: the AnsibleModule, the client, errors as results.
+
+The helpers return values; main() alone calls exit_json and fail_json (STYLE.md).
+
+FOR INTERNAL COLLECTION USE ONLY: the interfaces here may change in any release.
+Python versions supported: 3.9 and later.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (
+    CONNECTION_MUTUALLY_EXCLUSIVE, CONNECTION_REQUIRED_BY, CONNECTION_REQUIRED_TOGETHER, HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR, ElasticsearchError, EsClient, connection_argument_spec)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
+
+
+def elasticsearch_module(options, **kwargs):
+    """An AnsibleModule with the module's ``options`` and the shared connection options and constraints."""
+    spec = connection_argument_spec()
+    spec.update(options)
+    return AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                         mutually_exclusive=CONNECTION_MUTUALLY_EXCLUSIVE,
+                         required_together=CONNECTION_REQUIRED_TOGETHER, required_by=CONNECTION_REQUIRED_BY, **kwargs)
+
+
+def run_with_api(module, work):
+    """Call ``work(api)``; return ``(result, None)``, or ``(None, fail_json arguments)`` on a failure."""
+    if not HAS_REQUESTS:
+        return None, dict(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    client = None
+    try:
+        client = EsClient.from_params(module.params, warn=module.warn)
+        return work(MlApi(client)), None
+    except (ElasticsearchError, ReconcileError) as exc:
+        return None, exc.to_fail_json()
+    except ConfigError as exc:
+        return None, dict(msg=str(exc))
+    finally:
+        if client is not None and client.retry_summary():
+            module.warn(client.retry_summary())
