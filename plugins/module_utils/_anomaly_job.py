@@ -403,6 +403,13 @@ class JobRun(object):
             after = apply_changes(comparable(before_job), self.changes)
         if self.final_state is not None and (before_state is not None or self.state != "present"):
             after["state"] = self.final_state
+        if self.state == "reset" and before_job is not None and self.stats is not None:
+            # what a reset removes: the records it has seen and its model snapshot
+            held = {"processed_record_count": (self.stats.get("data_counts") or {}).get("processed_record_count", 0),
+                    "model_snapshot_id": before_job.get("model_snapshot_id")}
+            before.update(held)
+            resets = "reset_job" in self.plan.names()
+            after.update({"processed_record_count": 0, "model_snapshot_id": None} if resets else held)
         return {"before": before, "after": after}
 
 

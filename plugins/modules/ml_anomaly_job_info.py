@@ -66,6 +66,19 @@ EXAMPLES = r"""
   loop_control:
     label: "{{ item.job_id }}"
 
+- name: Fail the audit when a job drifts from its declared config (check mode changes nothing)
+  mlops.elasticsearch.ml_anomaly_job:
+    job_id: "{{ item.job_id }}"
+    analysis_config: "{{ item.analysis_config }}"
+    analysis_limits: "{{ item.analysis_limits | default(omit) }}"
+  check_mode: true
+  diff: true
+  register: drift
+  failed_when: drift is changed
+  loop: "{{ declared_jobs }}"
+  loop_control:
+    label: "{{ item.job_id }}"
+
 - name: Export every job as declarable config (for example to adopt jobs made in Kibana)
   mlops.elasticsearch.ml_anomaly_job_info:
     exclude_generated: true
