@@ -18,7 +18,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install emulator sanity lint units integration test clean
+.PHONY: install emulator demo sanity lint units integration test clean
 
 ## install: the .venv with pinned tools, this collection linked from the working tree, ansible-test's bootstrap
 install: $(STAMP) $(LINK) $(HOME)/.ansible/test/.mlops-seeded
@@ -42,6 +42,10 @@ $(HOME)/.ansible/test/.mlops-seeded: $(STAMP) tests/tooling/get_pip_standin.py t
 ## emulator: the ML API emulator in the foreground on 127.0.0.1:$(PORT)
 emulator: install
 	$(EMULATOR) --port $(PORT)
+
+## demo: the lifecycle story of playbooks/demo.yml, against an emulator (or ELASTICSEARCH_HOSTS when set)
+demo: install
+	$(BIN)/python tests/tooling/run_demo.py
 
 ## sanity: ansible-test sanity on a copy laid out as ansible_collections/mlops/elasticsearch (no ignore files)
 sanity: install
