@@ -18,7 +18,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install emulator demo sanity lint units integration test clean
+.PHONY: install emulator demo docs sanity lint units integration test clean
 
 ## install: the .venv with pinned tools, this collection linked from the working tree, ansible-test's bootstrap
 install: $(STAMP) $(LINK) $(HOME)/.ansible/test/.mlops-seeded
@@ -47,6 +47,10 @@ emulator: install
 demo: install
 	$(BIN)/python tests/tooling/run_demo.py
 
+## docs: regenerate docs/modules and docs/roles from the plugins' own documentation
+docs: install
+	$(BIN)/python tests/tooling/render_docs.py
+
 ## sanity: ansible-test sanity on a copy laid out as ansible_collections/mlops/elasticsearch (no ignore files)
 sanity: install
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
@@ -67,7 +71,7 @@ integration: install
 
 ## test: everything; ends with pytest's summary line
 test: sanity lint
-	$(BIN)/pytest tests/unit tests/emulator/tests tests/integration
+	$(BIN)/pytest tests/unit tests/emulator/tests tests/docs tests/packaging tests/integration
 
 clean:
 	rm -rf .tmp $(SANITY_ROOT) $(COLLECTIONS) $(VENV)
