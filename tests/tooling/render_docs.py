@@ -61,8 +61,8 @@ def _return_table(values, prefix=""):
     for name in sorted(values or {}):
         spec = values[name]
         description = " ".join(_lines(spec.get("description")))
-        rows.append("| `%s%s` | %s | %s | %s |" % (prefix, name, spec.get("type", ""), _markup(spec.get("returned", "")),
-                                               description.replace("|", "\\|")))
+        returned = _markup(spec.get("returned", ""))
+        rows.append("| `%s%s` | %s | %s | %s |" % (prefix, name, spec.get("type", ""), returned, description.replace("|", "\\|")))
         if spec.get("contains"):
             rows.extend(_return_table(spec["contains"], prefix="%s%s." % (prefix, name)))
     return rows
@@ -82,8 +82,8 @@ def module_page(name, data):
         out += ["## Attributes", "", "| attribute | support | details |", "| --- | --- | --- |"]
         for key in sorted(doc["attributes"]):
             attr = doc["attributes"][key]
-            out.append("| %s | %s | %s |" % (key, attr.get("support", ""), " ".join(_lines(attr.get("details") or
-                                                                                         attr.get("description")))))
+            details = " ".join(_lines(attr.get("details") or attr.get("description")))
+            out.append("| %s | %s | %s |" % (key, attr.get("support", ""), details))
         out.append("")
     if doc.get("notes"):
         out += ["## Notes", ""] + ["- %s" % n for n in _lines(doc["notes"])] + [""]
