@@ -27,7 +27,8 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config im
     validate_id)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import datafeed_path as _dpath
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import job_path as _jpath
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import Action, Plan, ReconcileError
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import (
+    Action, Plan, ReconcileError, is_already_exists, is_conflict, is_missing)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, es_seconds, parse_duration
 
 STATES = ("present", "absent", "opened", "closed", "reset")
@@ -217,6 +218,10 @@ class JobRun(object):
         self.add_open(leaves="open with the new settings%s" % (", datafeed [%s] stopped" % feed if restart else ""))
         if restart:
             self.add_start_datafeed(feed)
+        # if a step after the close fails, reopen (and restart) so the job runs as before: the same task then
+        # finds the job running and only the update to do, or nothing left
+        self.plan.restore_after = "close_job"
+        self.plan.restore = [self.open_action()] + ([self.start_datafeed_action(feed)] if restart else [])
         return state if state != "opening" else "opening"
 
     def plan_recreate(self, state):
@@ -241,7 +246,8 @@ class JobRun(object):
         if saved_feed is not None:
             self.plan.add(Action("put_datafeed", "put_datafeed", "PUT", _dpath(feed),
                                  kwargs={"datafeed_id": feed, "body": saved_feed}, body_arg="body",
-                                 leaves="re-created with its datafeed, closed"))
+                                 leaves="re-created with its datafeed, closed",
+                                 verify=lambda api: api.datafeed(feed) is not None, tolerate=is_already_exists))
         if was_open and self.state not in ("closed", "reset"):
             self.add_open(leaves="re-created and open")
             if restart and self.state != "closed":
@@ -299,7 +305,7 @@ class JobRun(object):
         if state == "failed" and not force:
             raise ReconcileError("job [%s] has failed; set force=true to delete it" % self.job_id)
         if state in ("opened", "opening", "closing") and not force:
-            self.add_close(note=self._stops_feed_note(), leaves="closed")
+            self.add_close(note=self._stops_feed_note(), leaves="closed", gone_ok=True)
         self.add_delete(force=force and state != "closed",
                         note=("also deletes datafeed [%s]" % feed) if feed else None, leaves="deleted")
         self.final_state = None
@@ -330,34 +336,61 @@ class JobRun(object):
     def add_create(self, leaves="created"):
         self.plan.add(Action("put_job", "put_job", "PUT", _jpath(self.job_id),
                              kwargs={"job_id": self.job_id, "body": request_body(self.body)}, body_arg="body",
-                             leaves=leaves, on_result=self._take_job))
+                             leaves=leaves, on_result=self._take_job, verify=self._exists_as_declared,
+                             tolerate=is_already_exists))
+
+    def _exists_as_declared(self, api):
+        job = api.job(self.job_id)
+        if job is None or differences(self.body, job):
+            return False
+        self.job = job
+        return True
+
+    def _is_open(self, api):
+        return (api.job_stats(self.job_id) or {}).get("state") in ("opened", "opening")
+
+    def _is_gone(self, api):
+        job = api.job(self.job_id)
+        return job is None or (job.get("blocked") or {}).get("reason") == "delete"
 
     def add_update(self, body, leaves="updated"):
         self.plan.add(Action("update_job", "update_job", "POST", _jpath(self.job_id, "_update"),
                              kwargs={"job_id": self.job_id, "body": body}, body_arg="body", leaves=leaves,
                              on_result=self._take_job))
 
-    def add_open(self, leaves="open"):
-        self.plan.add(Action("open_job", "open_job", "POST", _jpath(self.job_id, "_open"),
-                             kwargs={"job_id": self.job_id, "timeout": self.params.get("timeout")}, leaves=leaves,
-                             on_result=self._opened))
+    def open_action(self, leaves="open"):
+        return Action("open_job", "open_job", "POST", _jpath(self.job_id, "_open"),
+                      kwargs={"job_id": self.job_id, "timeout": self.params.get("timeout")}, leaves=leaves,
+                      on_result=self._opened, verify=self._is_open,
+                      tolerate=lambda exc: is_conflict(exc, "has already been opened"))
 
-    def add_close(self, force=False, note=None, leaves="closed"):
+    def add_open(self, leaves="open"):
+        self.plan.add(self.open_action(leaves))
+
+    def add_close(self, force=False, note=None, leaves="closed", gone_ok=False):
+        """Close; with ``gone_ok`` (on the way to deleting it) a job someone else deleted meanwhile is fine."""
         self.plan.add(Action("close_job", "close_job", "POST", _jpath(self.job_id, "_close"),
                              kwargs={"job_id": self.job_id, "force": force or None, "timeout": self.params.get("timeout")},
-                             note=note, leaves=leaves))
+                             note=note, leaves=leaves, verify=self._is_gone if gone_ok else None,
+                             tolerate=is_missing if gone_ok else None))
 
     def add_delete(self, force=False, note=None, leaves="deleted"):
         self.plan.add(Action("delete_job", "delete_job", "DELETE", _jpath(self.job_id),
                              kwargs={"job_id": self.job_id, "force": force or None,
                                      "wait_for_completion": self.params.get("wait_for_completion", True),
                                      "delete_user_annotations": self.params.get("delete_user_annotations")},
-                             note=note, leaves=leaves, on_result=self._take_task))
+                             note=note, leaves=leaves, on_result=self._take_task, verify=self._is_gone,
+                             tolerate=is_missing))
+
+    def start_datafeed_action(self, feed):
+        return Action("start_datafeed", "start_datafeed", "POST", _dpath(feed, "_start"),
+                      kwargs={"datafeed_id": feed}, note="resumes from where it stopped",
+                      leaves="open with datafeed [%s] started" % feed,
+                      verify=lambda api: (api.datafeed_stats(feed) or {}).get("state") in ("started", "starting"),
+                      tolerate=lambda exc: is_conflict(exc, "has already been started"))
 
     def add_start_datafeed(self, feed):
-        self.plan.add(Action("start_datafeed", "start_datafeed", "POST", _dpath(feed, "_start"),
-                             kwargs={"datafeed_id": feed}, note="resumes from where it stopped",
-                             leaves="open with datafeed [%s] started" % feed))
+        self.plan.add(self.start_datafeed_action(feed))
 
     def add_wait_state(self, states):
         self.plan.add(Action("wait_for_job", "wait_for_job_state", "GET", _jpath(self.job_id, "_stats"),

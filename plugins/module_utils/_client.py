@@ -87,8 +87,10 @@ class ElasticsearchError(Exception):
     the root cause ES reported, ``body`` the decoded error envelope.
     """
 
-    def __init__(self, message, method=None, path=None, status=None, error_type=None, reason=None, body=None):
+    def __init__(self, message, method=None, path=None, status=None, error_type=None, reason=None, body=None,
+                 uncertain=False):
         super(ElasticsearchError, self).__init__(message)
+        self.uncertain = uncertain  # the request was sent, but whether it took effect is unknown
         self.message = message
         self.method = method
         self.path = path
@@ -379,11 +381,11 @@ class EsClient(object):
                     raise ElasticsearchError(
                         "%s %s: no response from %s within %ss (request_timeout); the request may or may not have "
                         "been applied" % (method, path.lstrip("/"), redact_url(base), _seconds(wait)),
-                        method=method, path=path)
+                        method=method, path=path, uncertain=True)
                 raise ElasticsearchError(
                     "%s %s: the connection to %s broke before a response came back (%s); the request may or may "
                     "not have been applied" % (method, path.lstrip("/"), redact_url(base), _short_reason(exc)),
-                    method=method, path=path)
+                    method=method, path=path, uncertain=True)
             if index != self._current:
                 self._current = index
             return self._decode(method, path, response, ok_statuses, not_found_ok)

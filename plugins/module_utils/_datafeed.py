@@ -21,7 +21,8 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed_conf
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError, validate_id
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import datafeed_path as _dpath
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import job_path as _jpath
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import Action, Plan, ReconcileError
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import (
+    Action, Plan, ReconcileError, is_already_exists, is_conflict, is_missing)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, epoch_ms, es_seconds, parse_duration
 
 STATES = ("present", "absent", "started", "stopped")
@@ -103,7 +104,8 @@ class DatafeedRun(object):
             body["job_id"] = self.job_id
             self.plan.add(Action("put_datafeed", "put_datafeed", "PUT", _dpath(self.datafeed_id),
                                  kwargs={"datafeed_id": self.datafeed_id, "body": body}, body_arg="body",
-                                 leaves="created", on_result=self._take))
+                                 leaves="created", on_result=self._take, verify=self._exists_as_declared,
+                                 tolerate=is_already_exists))
             return "stopped"
         current_job = self.datafeed.get("job_id")
         if self.job_id is not None and self.job_id != current_job:
@@ -130,6 +132,8 @@ class DatafeedRun(object):
                              on_result=self._take))
         if running and self.state != "stopped":
             self.add_start(note="resumes from where it stopped")
+            self.plan.restore_after = "stop_datafeed"  # a failed update still leaves the datafeed running
+            self.plan.restore = [self.start_action()]
         return state
 
     def plan_recreate(self, state):
@@ -171,7 +175,9 @@ class DatafeedRun(object):
                                      % (job_id, self.datafeed_id))
             self.plan.add(Action("open_job", "open_job", "POST", _jpath(job_id, "_open"),
                                  kwargs={"job_id": job_id, "timeout": self.params.get("timeout")},
-                                 leaves="stopped, its job [%s] open" % job_id))
+                                 leaves="stopped, its job [%s] open" % job_id,
+                                 verify=lambda api: (api.job_stats(job_id) or {}).get("state") in ("opened", "opening"),
+                                 tolerate=lambda exc: is_conflict(exc, "has already been opened")))
         self.add_start(start=self.params.get("start"), end=self.params.get("end"))
         return "started"  # a bounded datafeed may finish at once; its next run sees it stopped, and done
 
@@ -203,7 +209,8 @@ class DatafeedRun(object):
         if self.feed_state() in RUNNING and not force:
             self.add_stop(leaves="stopped, not deleted")
         self.plan.add(Action("delete_datafeed", "delete_datafeed", "DELETE", _dpath(self.datafeed_id),
-                             kwargs={"datafeed_id": self.datafeed_id, "force": force or None}, leaves="deleted"))
+                             kwargs={"datafeed_id": self.datafeed_id, "force": force or None}, leaves="deleted",
+                             verify=lambda api: api.datafeed(self.datafeed_id) is None, tolerate=is_missing))
 
     # -- actions ---------------------------------------------------------------------------------------------
 
@@ -212,10 +219,22 @@ class DatafeedRun(object):
                              kwargs={"datafeed_id": self.datafeed_id, "force": force or None,
                                      "timeout": self.params.get("timeout")}, leaves=leaves))
 
+    def start_action(self, start=None, end=None, note=None):
+        return Action("start_datafeed", "start_datafeed", "POST", _dpath(self.datafeed_id, "_start"),
+                      kwargs={"datafeed_id": self.datafeed_id, "start": start, "end": end,
+                              "timeout": self.params.get("timeout")}, note=note, leaves="started",
+                      verify=lambda api: (api.datafeed_stats(self.datafeed_id) or {}).get("state") in RUNNING,
+                      tolerate=lambda exc: is_conflict(exc, "has already been started"))
+
     def add_start(self, start=None, end=None, note=None):
-        self.plan.add(Action("start_datafeed", "start_datafeed", "POST", _dpath(self.datafeed_id, "_start"),
-                             kwargs={"datafeed_id": self.datafeed_id, "start": start, "end": end,
-                                     "timeout": self.params.get("timeout")}, note=note, leaves="started"))
+        self.plan.add(self.start_action(start, end, note))
+
+    def _exists_as_declared(self, api):
+        datafeed = api.datafeed(self.datafeed_id)
+        if datafeed is None or datafeed.get("job_id") != self.job_id or differences(self.body, datafeed):
+            return False
+        self.datafeed = datafeed
+        return True
 
     def _take(self, response):
         if isinstance(response, dict) and response.get("datafeed_id"):

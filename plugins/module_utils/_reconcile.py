@@ -45,10 +45,15 @@ class Action(object):
     ``method``/``path`` describe the HTTP call for the ``actions`` result; ``note`` says what else the
     server does as part of it (a close that stops a datafeed); ``leaves`` is a short description of
     the state after this step, used when a later step fails.
+
+    Steps that could act twice carry ``verify``: when the response was lost, or the call lost a race
+    to another run (``tolerate`` recognises such errors), the engine reads whether the step's end
+    state holds. If it does, the step counts as done; if the response was lost and it does not, the
+    request provably had no effect and is sent once more. Nothing is applied twice.
     """
 
     def __init__(self, name, api_method, method, path, kwargs=None, body_arg=None, note=None, leaves=None,
-                 on_result=None):
+                 on_result=None, verify=None, tolerate=None):
         self.name = name
         self.api_method = api_method
         self.method = method
@@ -58,7 +63,13 @@ class Action(object):
         self.note = note
         self.leaves = leaves
         self.on_result = on_result
+        self.verify = verify  # verify(api) -> bool: does the state this step aims at hold now?
+        self.tolerate = tolerate  # tolerate(exc) -> bool: an error that may only mean someone else did it first
         self.result = None
+
+    def call(self, api):
+        self.result = getattr(api, self.api_method)(**self.kwargs)
+        return self.result
 
     def as_dict(self):
         out = {"action": self.name, "method": self.method, "path": self.path}
@@ -74,9 +85,15 @@ class Action(object):
 
 
 class Plan(object):
+    """Ordered actions for one object. ``restore`` holds compensating steps: when a step fails after
+    ``restore_after`` was done (a close before an update), they bring the run state back as it was,
+    so that running the same task again finishes the change."""
+
     def __init__(self, subject):
         self.subject = subject
         self.actions = []
+        self.restore_after = None
+        self.restore = []
 
     def add(self, action):
         self.actions.append(action)
@@ -97,19 +114,70 @@ class Plan(object):
             if check_mode:
                 continue
             try:
-                action.result = getattr(api, action.api_method)(**action.kwargs)
+                action.call(api)
             except ElasticsearchError as exc:
-                if not done:
-                    raise  # nothing changed yet: Elasticsearch's own error says it all
-                raise StepFailed(self._failure_message(action, done, exc, start_state),
-                                 actions=[a.as_dict() for a in done], failed_action=action.as_dict(),
-                                 status=exc.status)
+                settled = self._settle(api, action, exc)
+                if settled is None:
+                    self._fail(api, action, done, exc, start_state)
+                action.note = "; ".join(n for n in (action.note, settled) if n)
             if action.on_result is not None:
                 action.on_result(action.result)
             done.append(action)
         return [a.as_dict() for a in self.actions]
 
-    def _failure_message(self, action, done, exc, start_state):
-        left = done[-1].leaves or start_state
-        return ("%s. Done before it failed: %s. %s is left %s; run the task again to finish."
-                % (exc, ", ".join(a.name for a in done), self.subject, left))
+    @staticmethod
+    def _settle(api, action, exc):
+        """Whether a failed step's end state was reached anyway; a note saying how, or None."""
+        raced = action.tolerate is not None and action.tolerate(exc)
+        if action.verify is None or not (exc.uncertain or raced):
+            return None
+        try:
+            reached = action.verify(api)
+        except ElasticsearchError:
+            return None
+        if reached:
+            if exc.uncertain:
+                return "its response was lost; read back, it had taken effect"
+            return "someone else had done it (%s: %s); read back, it holds" % (exc.error_type, exc.reason)
+        if exc.uncertain:
+            action.call(api)  # it provably had no effect, so sending it again cannot apply it twice
+            return "its response was lost; read back, it had not taken effect, so it was sent again"
+        return None
+
+    def _fail(self, api, action, done, exc, start_state):
+        if not done:
+            raise exc  # nothing changed yet: Elasticsearch's own error says it all
+        restored, restore_error = [], None
+        if self.restore_after in [a.name for a in done]:
+            for step in self.restore:
+                try:
+                    step.call(api)
+                except ElasticsearchError as error:
+                    if self._settle(api, step, error) is None:
+                        restore_error = error
+                        break
+                restored.append(step.name)
+        message = "%s. Done before it failed: %s." % (exc, ", ".join(a.name for a in done))
+        if restored and restore_error is None:
+            message += " To leave %s running as it was, these were done: %s. Run the task again to finish." % (
+                self.subject, ", ".join(restored))
+        else:
+            left = done[-1].leaves or start_state
+            if restore_error is not None:
+                message += " Restoring its run state failed too (%s)." % restore_error
+            message += " %s is left %s; run the task again to finish." % (self.subject, left)
+        raise StepFailed(message, actions=[a.as_dict() for a in done], failed_action=action.as_dict(),
+                         restored=restored, status=exc.status)
+
+
+def is_conflict(exc, words):
+    """An error that only says the end state is already there (409 "already been opened", ...)."""
+    return exc.status == 409 and words in (exc.reason or "")
+
+
+def is_already_exists(exc):
+    return exc.error_type == "resource_already_exists_exception"
+
+
+def is_missing(exc):
+    return exc.status == 404

@@ -148,20 +148,37 @@ def test_model_memory_on_closed_job_is_one_update(es):
     assert done["state"] == "closed"
 
 
-def test_interrupted_memory_change_says_where_it_stopped(es):
+@pytest.mark.parametrize("failing", ["_close", "_update", "_open", "_start"])
+def test_interrupted_memory_change_is_finished_by_the_same_task(es, failing):
+    """Issue 7: a close/update/reopen/restart interrupted at any step; running the same task again finishes it."""
     _with_feed(es, started=True)
-    es.fault(method="POST", path="/_ml/anomaly_detectors/j1/_open", count=1, status=500)
-    with pytest.raises(StepFailed) as info:
-        _run(es, job_id="j1", state="opened", analysis_config=CONFIG, analysis_limits={"model_memory_limit": "2gb"})
+    path = ("/_ml/datafeeds/datafeed-j1/" if failing == "_start" else "/_ml/anomaly_detectors/j1/") + failing
+    es.fault(method="POST", path=path, count=1, status=500)
+    task = dict(job_id="j1", analysis_config=CONFIG, analysis_limits={"model_memory_limit": "2gb"})
+    with pytest.raises((StepFailed, ElasticsearchError)) as info:
+        _run(es, **task)
     message = str(info.value)
-    assert "POST _ml/anomaly_detectors/j1/_open: 500" in message
-    assert "Done before it failed: close_job, update_job" in message
-    assert "job [j1] is left closed and updated with datafeed [datafeed-j1] stopped" in message
-    assert _state(es) == "closed"
-    finished = _run(es, job_id="j1", state="opened", analysis_config=CONFIG,
-                    analysis_limits={"model_memory_limit": "2gb"})
-    assert _names(finished) == ["open_job"]
-    assert _state(es) == "opened"
+    assert "500" in message
+    if failing != "_close":
+        assert "Done before it failed: close_job" in message
+        assert "To leave job [j1] running as it was, these were done: open_job, start_datafeed" in message
+    assert _state(es) == "opened" and _feed_state(es) == "started"  # running as before the task
+    finished = _run(es, **task)
+    assert _job(es)["analysis_limits"]["model_memory_limit"] == "2048mb"
+    assert _state(es) == "opened" and _feed_state(es) == "started"
+    assert _run(es, **task)["changed"] is False
+    if failing in ("_open", "_start"):
+        assert finished["changed"] is False  # the update had gone through before the failure
+
+
+def test_failed_restore_says_where_the_job_is(es):
+    _with_feed(es, started=True)
+    es.fault(method="POST", path="/_ml/anomaly_detectors/j1/_open", count=3, status=500)
+    with pytest.raises(StepFailed) as info:
+        _run(es, job_id="j1", analysis_config=CONFIG, analysis_limits={"model_memory_limit": "2gb"})
+    message = str(info.value)
+    assert "Restoring its run state failed too" in message
+    assert "job [j1] is left closed and updated with datafeed [datafeed-j1] stopped; run the task again" in message
 
 
 def test_opened_and_closed(es):
