@@ -94,5 +94,8 @@ requirements:
 notes:
   - Set the connection once for all modules of this collection with C(module_defaults) and the action group
     C(group/mlops.elasticsearch.elasticsearch).
-  - O(username), O(api_key) and O(bearer_token) are mutually exclusive.
+  - >-
+    O(username), O(api_key) and O(bearer_token) are mutually exclusive. Credentials given to the task (or by
+    C(module_defaults)) win over the environment; the environment then only completes them (a password for a
+    username), and credentials of another kind it exports are ignored.
 """

@@ -45,11 +45,13 @@ def connection_argument_spec():
     return dict(
         hosts=dict(type="list", elements="str", fallback=(_hosts_fallback, [])),
         cloud_id=dict(type="str", fallback=(env_fallback, ["ELASTICSEARCH_CLOUD_ID"])),
-        username=dict(type="str", fallback=(env_fallback, ["ELASTICSEARCH_USERNAME"])),
-        password=dict(type="str", no_log=True, fallback=(env_fallback, ["ELASTICSEARCH_PASSWORD"])),
-        api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["ELASTICSEARCH_API_KEY"])),
-        api_key_id=dict(type="str", fallback=(env_fallback, ["ELASTICSEARCH_API_KEY_ID"])),
-        bearer_token=dict(type="str", no_log=True, fallback=(env_fallback, ["ELASTICSEARCH_BEARER_TOKEN"])),
+        # credentials: their environment variables are applied by resolve_credentials(), after parsing, so that
+        # credentials given to a task win over others exported in the environment
+        username=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        api_key=dict(type="str", no_log=True),
+        api_key_id=dict(type="str"),
+        bearer_token=dict(type="str", no_log=True),
         validate_certs=dict(type="bool", default=True, fallback=(_bool_env, ["ELASTICSEARCH_VALIDATE_CERTS"])),
         ca_path=dict(type="path", fallback=(env_fallback, ["ELASTICSEARCH_CA_PATH"])),
         client_cert=dict(type="path", fallback=(env_fallback, ["ELASTICSEARCH_CLIENT_CERT"])),
@@ -65,8 +67,48 @@ CONNECTION_MUTUALLY_EXCLUSIVE = [
     ("username", "bearer_token"),
     ("api_key", "bearer_token"),
 ]
-CONNECTION_REQUIRED_TOGETHER = [("username", "password"), ("client_cert", "client_key")]
-CONNECTION_REQUIRED_BY = {"api_key_id": "api_key"}
+CONNECTION_REQUIRED_TOGETHER = [("client_cert", "client_key")]
+CONNECTION_REQUIRED_BY = {}
+CREDENTIAL_ENV = {"username": "ELASTICSEARCH_USERNAME", "password": "ELASTICSEARCH_PASSWORD",
+                  "api_key": "ELASTICSEARCH_API_KEY", "api_key_id": "ELASTICSEARCH_API_KEY_ID",
+                  "bearer_token": "ELASTICSEARCH_BEARER_TOKEN"}
+_KINDS = (("basic", ("username", "password")), ("api_key", ("api_key", "api_key_id")), ("bearer", ("bearer_token",)))
+
+
+def resolve_credentials(params, environ):
+    """Fill credentials from ELASTICSEARCH_* variables, in place; return the secrets taken from there.
+
+    Precedence is task option > module_defaults > environment, across kinds too: when a task (or its
+    module_defaults) gives one kind of credential, the environment only completes that kind (a password
+    for a username, an id for an API key) and other kinds it exports are ignored. With none given, the
+    environment may supply one kind. Raises ElasticsearchError when the result is incomplete or ambiguous.
+    """
+    given = [kind for kind, keys in _KINDS if params.get(keys[0])]
+    from_env = {}
+    if given:
+        keys = dict(_KINDS)[given[0]]
+        for key in keys[1:]:
+            if params.get(key) is None and environ.get(CREDENTIAL_ENV[key]):
+                from_env[key] = environ[CREDENTIAL_ENV[key]]
+    else:
+        offered = [kind for kind, keys in _KINDS if environ.get(CREDENTIAL_ENV[keys[0]])]
+        if len(offered) > 1:
+            raise ElasticsearchError("the environment sets credentials of several kinds (%s); set only one of "
+                                     "ELASTICSEARCH_USERNAME/ELASTICSEARCH_PASSWORD, ELASTICSEARCH_API_KEY and "
+                                     "ELASTICSEARCH_BEARER_TOKEN, or give the credentials to the task"
+                                     % ", ".join(offered))
+        if offered:
+            for key in dict(_KINDS)[offered[0]]:
+                if params.get(key) is None and environ.get(CREDENTIAL_ENV[key]):
+                    from_env[key] = environ[CREDENTIAL_ENV[key]]
+    params.update(from_env)
+    if params.get("username") and params.get("password") is None:
+        raise ElasticsearchError("username is set but no password: give password, or export ELASTICSEARCH_PASSWORD")
+    if params.get("password") is not None and not params.get("username"):
+        raise ElasticsearchError("password is set but no username: give username, or export ELASTICSEARCH_USERNAME")
+    if params.get("api_key_id") and not params.get("api_key"):
+        raise ElasticsearchError("api_key_id is set but no api_key: give api_key, or export ELASTICSEARCH_API_KEY")
+    return [from_env[k] for k in ("password", "api_key", "bearer_token") if k in from_env]
 
 
 def _hosts_fallback():

@@ -12,11 +12,13 @@ Python versions supported: 3.9 and later.
 
 from __future__ import annotations
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (
     CONNECTION_MUTUALLY_EXCLUSIVE, CONNECTION_REQUIRED_BY, CONNECTION_REQUIRED_TOGETHER, HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR, ElasticsearchError, EsClient, connection_argument_spec)
+    REQUESTS_IMPORT_ERROR, ElasticsearchError, EsClient, connection_argument_spec, resolve_credentials)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
@@ -37,6 +39,8 @@ def run_with_api(module, work):
         return None, dict(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     client = None
     try:
+        for secret in resolve_credentials(module.params, os.environ):
+            module.no_log_values.add(secret)  # masked wherever Ansible prints, like a no_log option
         client = EsClient.from_params(module.params, warn=module.warn)
         return work(MlApi(client)), None
     except (ElasticsearchError, ReconcileError) as exc:

@@ -40,7 +40,7 @@ def test_two_runs_converge_the_same_jobs_at_once(emulator_server, tmp_path):
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(playbook)]
     runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for _ in range(2)]
+            for _run in range(2)]
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     for run, output in zip(runs, outputs):
         assert run.returncode == 0, output[-5000:]

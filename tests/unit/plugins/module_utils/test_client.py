@@ -11,9 +11,8 @@ import trustme
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mlops.elasticsearch.plugins.module_utils import _client
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (ElasticsearchError, EsClient,
-                                                                                  connection_argument_spec,
-                                                                                  decode_cloud_id)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (
+    ElasticsearchError, EsClient, connection_argument_spec, decode_cloud_id, resolve_credentials)
 from esml_emulator.server import EmulatorServer
 
 from conftest import minimal_job
@@ -93,6 +92,7 @@ def test_401_says_which_credentials(secured, options, words):
         client.request("GET", "/_ml/info")
     message = str(info.value)
     assert info.value.status == 401
+    assert client.retry_log == []  # never retried as if transient
     assert "security_exception" in message and words in message
     for secret in ("wrong-password", "not-the-key", "bad-token") + SECRETS:
         assert secret not in message
@@ -296,20 +296,48 @@ def test_ndjson_body_and_quoted_path(es):
 
 
 def test_argument_spec_env_fallbacks(monkeypatch):
-    """Every connection option falls back to its ELASTICSEARCH_* variable; hosts is a comma list."""
+    """Connection options fall back to their ELASTICSEARCH_* variables; hosts is a comma list."""
     monkeypatch.setenv("ELASTICSEARCH_HOSTS", "https://a:9200, https://b:9200")
-    monkeypatch.setenv("ELASTICSEARCH_API_KEY", "encoded==")
     monkeypatch.setenv("ELASTICSEARCH_VALIDATE_CERTS", "false")
     monkeypatch.setenv("ELASTICSEARCH_REQUEST_TIMEOUT", "12.5")
     result = ArgumentSpecValidator(connection_argument_spec()).validate({})
     assert [str(e) for e in result.errors] == []
     params = result.validated_parameters
     assert params["hosts"] == ["https://a:9200", "https://b:9200"]
-    assert params["api_key"] == "encoded=="
     assert params["validate_certs"] is False
     assert params["request_timeout"] == 12.5
-    assert "encoded==" not in str(result.unsupported_parameters)
-    assert "api_key" in [k for k, v in connection_argument_spec().items() if v.get("no_log")]
+
+
+@pytest.mark.parametrize("given,environ,expected,secrets", [
+    ({}, {"ELASTICSEARCH_API_KEY": "enc"}, {"api_key": "enc"}, ["enc"]),
+    ({}, {"ELASTICSEARCH_USERNAME": "u", "ELASTICSEARCH_PASSWORD": "p"}, {"username": "u", "password": "p"}, ["p"]),
+    ({"username": "u"}, {"ELASTICSEARCH_PASSWORD": "p", "ELASTICSEARCH_API_KEY": "enc"},
+     {"username": "u", "password": "p"}, ["p"]),
+    ({"api_key": "k"}, {"ELASTICSEARCH_USERNAME": "u", "ELASTICSEARCH_PASSWORD": "p"}, {"api_key": "k"}, []),
+    ({"api_key": "k"}, {"ELASTICSEARCH_API_KEY_ID": "id1"}, {"api_key": "k", "api_key_id": "id1"}, []),
+    ({"bearer_token": "t"}, {"ELASTICSEARCH_API_KEY": "enc"}, {"bearer_token": "t"}, []),
+    ({}, {}, {}, []),
+], ids=["env-api-key", "env-basic", "task-user-env-password", "task-key-beats-env-basic", "env-key-id",
+        "task-token-beats-env-key", "none"])
+def test_credentials_precedence(given, environ, expected, secrets):
+    """Task options (or module_defaults) win over the environment, across kinds of credential too."""
+    params = dict(given)
+    assert resolve_credentials(params, environ) == secrets
+    assert dict((k, v) for k, v in params.items() if v is not None) == expected
+
+
+@pytest.mark.parametrize("given,environ,message", [
+    ({}, {"ELASTICSEARCH_API_KEY": "s3cr3t-key", "ELASTICSEARCH_BEARER_TOKEN": "s3cr3t-token"},
+     "credentials of several kinds"),
+    ({"username": "u"}, {}, "username is set but no password"),
+    ({"password": "s3cr3t-pw"}, {}, "password is set but no username"),
+    ({"api_key_id": "id"}, {}, "api_key_id is set but no api_key"),
+])
+def test_credentials_incomplete_or_ambiguous(given, environ, message):
+    with pytest.raises(ElasticsearchError) as info:
+        resolve_credentials(dict(given), environ)
+    assert message in str(info.value)
+    assert "s3cr3t" not in str(info.value)
 
 
 def test_secret_options_are_no_log():
