@@ -1,0 +1,118 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mlops.elasticsearch contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ml_anomaly_jobs
+short_description: Converge a declared set of anomaly-detection jobs and their datafeeds in one run
+version_added: 0.1.0
+description:
+  - >-
+    Converges every job of O(jobs), and its datafeed, as M(mlops.elasticsearch.ml_anomaly_job) and
+    M(mlops.elasticsearch.ml_datafeed) would (the same planning, job by job), but reads the cluster once
+    (all jobs, their stats, all datafeeds and their stats; four requests) instead of once per job, in one
+    module process. This is what the role M(mlops.elasticsearch.anomaly_detection) runs.
+  - A no-op converge costs those four requests whatever the number of jobs; each change costs its writes.
+  - With O(managed_group), jobs of that group that O(jobs) does not declare are removed, datafeeds first.
+  - A job that fails does not stop the others; the task fails at the end, naming each failed job.
+author:
+  - mlops.elasticsearch maintainers (@mlops-elasticsearch)
+extends_documentation_fragment:
+  - mlops.elasticsearch.connection
+  - mlops.elasticsearch.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads the cluster and returns each job's plan in RV(results) without sending any write request.
+  diff_mode:
+    support: full
+    details: Before and after of each changed job (and its datafeed), keyed by job id.
+options:
+  jobs:
+    description:
+      - The jobs. Each takes C(job_id), C(state) (V(opened) by default, or V(present), V(closed), V(absent)),
+        C(config) (the job's body, required unless C(state) is V(absent)), C(recreate), C(force), and an optional
+        C(datafeed) with C(config), C(datafeed_id), C(state) (V(started) when the job is opened, else V(stopped)),
+        C(start) and C(end). See M(mlops.elasticsearch.ml_anomaly_job) and M(mlops.elasticsearch.ml_datafeed).
+    type: list
+    elements: dict
+    required: true
+  managed_group:
+    description: A job group owned by this declaration; its jobs that O(jobs) does not declare are removed.
+    type: str
+  prune_force:
+    description: Force the removal of failed jobs when pruning.
+    type: bool
+    default: false
+seealso:
+  - module: mlops.elasticsearch.ml_anomaly_job
+  - module: mlops.elasticsearch.ml_datafeed
+"""
+
+EXAMPLES = r"""
+- name: Converge two jobs and their datafeeds, and own the observability group
+  mlops.elasticsearch.ml_anomaly_jobs:
+    managed_group: observability
+    jobs:
+      - job_id: web-latency
+        config:
+          groups: [observability]
+          analysis_config:
+            bucket_span: 15m
+            detectors: [{function: high_mean, field_name: response_ms, partition_field_name: service}]
+          data_description: {time_field: "@timestamp"}
+        datafeed:
+          config: {indices: ["logs-web-*"]}
+      - job_id: old-job
+        state: absent
+"""
+
+RETURN = r"""
+results:
+  description:
+    - One entry per declared job, as M(mlops.elasticsearch.ml_anomaly_job) returns it (C(changed), C(actions),
+      C(changes), C(state), C(job), C(diff)), with its datafeed's result under C(datafeed); C(failed) and C(msg)
+      for a job that could not be converged.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - job_id: web-latency
+      changed: false
+      actions: []
+      state: opened
+      datafeed: {changed: false, actions: [], state: started}
+pruned:
+  description: The jobs removed from O(managed_group), each with its actions.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{job_id: old-job, pruned: true, changed: true, actions: [{action: delete_job, method: DELETE,
+                                                                      path: _ml/anomaly_detectors/old-job}]}]
+"""
+
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._bulk import run
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
+
+
+def main():
+    module = elasticsearch_module(dict(
+        jobs=dict(type="list", elements="dict", required=True),
+        managed_group=dict(type="str"),
+        prune_force=dict(type="bool", default=False),
+    ))
+    result, failure = run_with_api(module, lambda api: run(api, module.params, check_mode=module.check_mode,
+                                                           diff_mode=module._diff, warn=module.warn))
+    if failure:
+        module.fail_json(**failure)
+    if result.get("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
