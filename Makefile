@@ -18,7 +18,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install emulator demo docs sanity lint units integration test clean
+.PHONY: install emulator demo docs bench sanity lint units integration test clean
 
 ## install: the .venv with pinned tools, this collection linked from the working tree, ansible-test's bootstrap
 install: $(STAMP) $(LINK) $(HOME)/.ansible/test/.mlops-seeded
@@ -50,6 +50,10 @@ demo: install
 ## docs: regenerate docs/modules and docs/roles from the plugins' own documentation
 docs: install
 	$(BIN)/python tests/tooling/render_docs.py
+
+## bench: requests per operation, time to converge 100 and 500 jobs, per-task overhead (not part of test)
+bench: install
+	$(BIN)/python tests/tooling/bench.py
 
 ## sanity: ansible-test sanity on a copy laid out as ansible_collections/mlops/elasticsearch (no ignore files)
 sanity: install
