@@ -220,8 +220,8 @@ def main():
             requests.post(server.url + "/_emulator/reset", timeout=30)
             uri_create = playbook(directory, URI_PLAYBOOK, env=env)
             uri_noop = playbook(directory, URI_PLAYBOOK, env=env)
-            lines.append("| %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |" % (n, create, noop, audit, uri_create,
-                                                                             uri_noop, uri_noop / noop))
+            figures = (n, create, noop, audit, uri_create, uri_noop, uri_noop / noop)
+            lines.append("| %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |" % figures)
         lines += ["", "## 3. Per-task overhead (a no-op module run beside ansible.builtin.ping, 50 tasks each)", ""]
         requests.post(server.url + "/_emulator/reset", timeout=30)
         n = 50
