@@ -22,7 +22,7 @@ FEED = {"state": "present", "recreate": False, "force": False, "timeout": None, 
         "job_id": "j1"}
 J = "/_ml/anomaly_detectors/j1"
 D = "/_ml/datafeeds/datafeed-j1"
-FAULTS_INJECTED = []  # counted for the issue's figures
+FAULTS_INJECTED = []  # every fault spec this module injects (the note's figures count them)
 
 
 def _api(es, **client):
@@ -134,8 +134,3 @@ def test_races_between_runs_are_recognised(es):
     gone.plan_all()
     es("DELETE", J, params={"force": "true"})
     assert "resource_not_found_exception" in gone.execute()[-1]["note"]
-
-
-def test_faults_were_injected():
-    """Keeps the count of injected faults visible (quoted in the issue's note)."""
-    assert len(FAULTS_INJECTED) >= 20
