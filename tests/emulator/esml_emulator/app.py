@@ -15,6 +15,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import xjson
+from .calendars import Calendars
 from .cluster import Cluster
 from .errors import (EsException, IllegalArgument, ParseException, RejectedExecution, SecurityException,
                      StatusException, Unavailable, XContentParseException)
@@ -23,11 +24,13 @@ from .values import parse_bool, parse_time
 SPEC_DIR = os.path.join(os.path.dirname(__file__), "rest-api-spec")
 GLOBAL_PARAMS = {"pretty", "human", "error_trace"}
 
-# Endpoints served (calendars and filters are not emulated yet).
+# Endpoints served: every endpoint of the vendored spec, plus _data.
 SERVED = {"ml.put_job", "ml.get_jobs", "ml.get_job_stats", "ml.update_job", "ml.open_job", "ml.close_job",
           "ml.delete_job", "ml.reset_job", "ml.put_datafeed", "ml.get_datafeeds", "ml.get_datafeed_stats",
           "ml.update_datafeed", "ml.start_datafeed", "ml.stop_datafeed", "ml.delete_datafeed", "ml.info",
-          "tasks.get", "ml.post_data"}
+          "tasks.get", "ml.post_data", "ml.put_calendar", "ml.get_calendars", "ml.delete_calendar",
+          "ml.put_calendar_job", "ml.delete_calendar_job", "ml.post_calendar_events", "ml.get_calendar_events",
+          "ml.delete_calendar_event", "ml.put_filter", "ml.get_filters", "ml.update_filter", "ml.delete_filter"}
 
 # Transport action names and the cluster privileges that grant them (security §: 403 names them).
 MONITOR = ["monitor_ml", "manage_ml", "monitor", "manage", "all"]
@@ -51,6 +54,18 @@ ACTIONS = {
     "ml.delete_datafeed": ("cluster:admin/xpack/ml/datafeeds/delete", MANAGE),
     "ml.info": ("cluster:monitor/xpack/ml/info/get", MONITOR),
     "tasks.get": ("cluster:monitor/task/get", ["monitor", "manage", "all"]),
+    "ml.put_calendar": ("cluster:admin/xpack/ml/calendars/put", MANAGE),
+    "ml.get_calendars": ("cluster:monitor/xpack/ml/calendars/get", MONITOR),
+    "ml.delete_calendar": ("cluster:admin/xpack/ml/calendars/delete", MANAGE),
+    "ml.put_calendar_job": ("cluster:admin/xpack/ml/calendars/jobs/update", MANAGE),
+    "ml.delete_calendar_job": ("cluster:admin/xpack/ml/calendars/jobs/update", MANAGE),
+    "ml.post_calendar_events": ("cluster:admin/xpack/ml/calendars/events/post", MANAGE),
+    "ml.get_calendar_events": ("cluster:monitor/xpack/ml/calendars/events/get", MONITOR),
+    "ml.delete_calendar_event": ("cluster:admin/xpack/ml/calendars/events/delete", MANAGE),
+    "ml.put_filter": ("cluster:admin/xpack/ml/filters/put", MANAGE),
+    "ml.get_filters": ("cluster:admin/xpack/ml/filters/get", MANAGE),
+    "ml.update_filter": ("cluster:admin/xpack/ml/filters/update", MANAGE),
+    "ml.delete_filter": ("cluster:admin/xpack/ml/filters/delete", MANAGE),
     "info": ("cluster:monitor/main", ["monitor", "manage", "all"]),
 }
 
@@ -168,6 +183,8 @@ class Emulator:
 
     def __init__(self, security=None, verbose=False):
         self.cluster = Cluster()
+        self.calendars = Calendars(self.cluster)
+        self.cluster.on_job_removed = self._job_removed
         self.security = security or Security()
         self.verbose = verbose
         self.specs = load_spec()
@@ -175,6 +192,9 @@ class Emulator:
         self.log = []
         self.faults = []
         self.meta_lock = threading.Lock()
+
+    def _job_removed(self, job_id):
+        self.calendars.remove_job(job_id)
 
     def _routes(self):
         rules, params = [], {}
@@ -346,6 +366,11 @@ class Emulator:
             return value
         if kind == "list":
             return [v for v in value.split(",") if v]
+        if kind in ("int", "number"):
+            try:
+                return int(value)
+            except ValueError:
+                raise IllegalArgument("Failed to parse int parameter [%s] with value [%s]" % (key, value))
         return value
 
     @staticmethod
@@ -418,7 +443,41 @@ class Emulator:
             return cluster.delete_datafeed(args["datafeed_id"], params)
         if endpoint == "tasks.get":
             return cluster.get_task(args["task_id"], params)
+        calendars = self.calendars
+        if endpoint == "ml.put_calendar":
+            return calendars.put_calendar(args["calendar_id"], self._body(request, required=False))
+        if endpoint == "ml.get_calendars":
+            return calendars.get_calendars(args.get("calendar_id"), params, self._body(request, required=False))
+        if endpoint == "ml.delete_calendar":
+            return calendars.delete_calendar(args["calendar_id"])
+        if endpoint == "ml.put_calendar_job":
+            return calendars.put_calendar_job(args["calendar_id"], args["job_id"])
+        if endpoint == "ml.delete_calendar_job":
+            return calendars.delete_calendar_job(args["calendar_id"], args["job_id"])
+        if endpoint == "ml.post_calendar_events":
+            return calendars.post_events(args["calendar_id"], self._required_body(request))
+        if endpoint == "ml.get_calendar_events":
+            return calendars.get_events(args["calendar_id"], params)
+        if endpoint == "ml.delete_calendar_event":
+            return calendars.delete_event(args["calendar_id"], args["event_id"])
+        if endpoint == "ml.put_filter":
+            return calendars.put_filter(args["filter_id"], self._required_body(request))
+        if endpoint == "ml.get_filters":
+            return calendars.get_filters(args.get("filter_id"), params)
+        if endpoint == "ml.update_filter":
+            return calendars.update_filter(args["filter_id"], self._required_body(request))
+        if endpoint == "ml.delete_filter":
+            return calendars.delete_filter(args["filter_id"])
         raise IllegalArgument("no handler for [%s]" % endpoint)
+
+    def _required_body(self, request):
+        """Endpoints whose spec declares a required body (es-ml-calendars-filters.md §1 notes)."""
+        body = self._body(request, required=False)
+        if body is None:
+            raise ParseException("request body or source parameter is required")
+        if not isinstance(body, dict):
+            raise ParseException("request body must be a JSON object")
+        return body
 
     def _object_body(self, request):
         body = self._body(request)
@@ -452,6 +511,7 @@ class Emulator:
                 return self._json({"acknowledged": True})
             if path == "/reset" and method == "POST":
                 self.cluster.reset()
+                self.calendars.__init__(self.cluster)
                 self.cluster.settings.__init__()
                 self.log.clear()
                 self.faults.clear()

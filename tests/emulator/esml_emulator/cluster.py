@@ -121,6 +121,7 @@ class Cluster:  # pylint: disable=too-many-public-methods
     def __init__(self):
         self.lock = threading.RLock()
         self.settings = Settings()
+        self.on_job_removed = None
         self.reset()
 
     def reset(self):
@@ -165,6 +166,8 @@ class Cluster:  # pylint: disable=too-many-public-methods
                 job.pop(key, None)
 
     def _remove_job(self, job_id):
+        if self.on_job_removed is not None:
+            self.on_job_removed(job_id)  # calendars drop the job's id (es-ml-calendars-filters.md §3.6)
         self.jobs.pop(job_id, None)
         self.runtime.pop(job_id, None)
         for df_id in [d for d, df in self.datafeeds.items() if df["job_id"] == job_id]:

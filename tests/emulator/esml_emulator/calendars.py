@@ -1,0 +1,328 @@
+"""Calendars, scheduled events and filters (es-ml-calendars-filters.md §2–§6)."""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import secrets
+
+from . import objparse as op
+from .cluster import ValidationFailed
+from .errors import IllegalArgument, ResourceAlreadyExists, ResourceNotFound, StatusException
+from .values import invalid_id_message, valid_id
+from .xjson import PDict
+
+MAX_ITEMS = 10000
+
+
+def _calendar_missing(expression):
+    return ResourceNotFound("No calendar with id [%s]" % expression)
+
+
+def _date(value, _ctx=None):
+    """strict_date_optional_time||epoch_millis (§4.1): a number is epoch ms; a string ISO 8601 or epoch ms."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    text = str(value)
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+        return int(parsed.timestamp() * 1000)
+    except ValueError:
+        raise IllegalArgument("failed to parse date field [%s] with format [strict_date_optional_time||epoch_millis]"
+                              % text)
+
+
+def _instant(millis):
+    """Java Instant.toString(): seconds always, .SSS only when non-zero (§2.1)."""
+    moment = datetime.datetime.fromtimestamp(millis / 1000.0, tz=datetime.timezone.utc)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if millis % 1000:
+        text += ".%03d" % (millis % 1000)
+    return text + "Z"
+
+
+EVENT_FIELDS = {
+    "description": op.Field(op.STRING_OR_NULL), "start_time": op.Field(op.VALUE, _date),
+    "end_time": op.Field(op.VALUE, _date), "calendar_id": op.Field(op.STRING),
+    "skip_result": op.Field(op.BOOLEAN, op.to_bool), "skip_model_update": op.Field(op.BOOLEAN, op.to_bool),
+    "force_time_shift": op.Field(op.NUMBER, op.to_int), "type": op.Field(op.STRING),
+}
+
+
+def _events(value, _ctx):
+    return [op.parse_object("scheduled_event", item, EVENT_FIELDS) for item in op.as_list(value)]
+
+
+class Calendars:
+    """Calendar, event and filter state, kept beside the cluster's jobs (it reads them for filter use)."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.calendars = {}
+        self.events = {}
+        self.filters = {}
+
+    # -- calendars (§3) ----------------------------------------------------------------------------------------
+
+    def put_calendar(self, calendar_id, body):
+        parsed = op.parse_object("calendar_id", body if body is not None else PDict(), {
+            "calendar_id": op.Field(op.STRING), "job_ids": op.Field(op.STRING_ARRAY, op.string_list),
+            "description": op.Field(op.STRING_OR_NULL), "type": op.Field(op.STRING)})
+        if parsed.get("calendar_id") not in (None, calendar_id):
+            raise IllegalArgument("Inconsistent calendar_id; '%s' specified in the body differs from '%s' specified as a "
+                                  "URL argument" % (parsed["calendar_id"], calendar_id))
+        errors = []
+        if calendar_id == "_all":
+            errors.append("Cannot create a Calendar with the reserved name [_all]")
+        if not valid_id(calendar_id) or calendar_id == "_all":
+            errors.append(invalid_id_message("calendar_id", calendar_id))
+        if len(calendar_id) > 64:
+            errors.append("The job id cannot contain more than 64 characters.")
+        if errors:
+            raise ValidationFailed(errors)
+        if calendar_id in self.calendars:
+            raise StatusException("Cannot create calendar with id [%s] as it already exists" % calendar_id, status=400)
+        calendar = {"calendar_id": calendar_id, "job_ids": list(parsed.get("job_ids") or [])}
+        if parsed.get("description") is not None:
+            calendar["description"] = parsed["description"]
+        self.calendars[calendar_id] = calendar
+        return dict(calendar)
+
+    def _expand(self, expression):
+        tokens = [t.strip() for t in (expression or "").split(",") if t.strip()] or ["_all"]
+        found = set()
+        for token in tokens:
+            pattern = "*" if token == "_all" else token
+            found |= {c for c in self.calendars if fnmatch.fnmatchcase(c, pattern)}
+        if not found and expression not in (None, "", "_all", "*"):
+            raise _calendar_missing(expression)
+        return sorted(found)
+
+    def get_calendars(self, calendar_id, params, body):
+        page = self._page(params, body, "cluster:monitor/xpack/ml/calendars/get", allow_calendar_id=True)
+        if calendar_id is not None and (page["given"]):
+            raise ValidationFailed(["Params [from, size] are incompatible with [calendar_id]."])
+        ids = self._expand(calendar_id)
+        shown = ids if calendar_id not in (None, "", "_all", "*") else ids[page["from"]:page["from"] + page["size"]]
+        return {"count": len(ids), "calendars": [dict(self.calendars[i]) for i in shown]}
+
+    def _page(self, params, body, parser, allow_calendar_id=False):
+        given = "from" in params or "size" in params
+        start, size = int(params.get("from", 0)), int(params.get("size", 100))
+        if body is not None:
+            fields = {"page": op.Field(op.OBJECT, lambda v, c: op.parse_object("page", v, {
+                "from": op.Field(op.NUMBER, op.to_int), "size": op.Field(op.NUMBER, op.to_int)}))}
+            if allow_calendar_id:
+                fields["calendar_id"] = op.Field(op.STRING)
+            parsed = op.parse_object(parser, body, fields)
+            if parsed.get("page"):
+                given = True
+                start, size = parsed["page"].get("from", 0), parsed["page"].get("size", 100)
+        if start < 0:
+            raise IllegalArgument("Parameter [from] cannot be < 0")
+        if size < 0:
+            raise IllegalArgument("Parameter [size] cannot be < 0")
+        return {"from": start, "size": size, "given": given}
+
+    def delete_calendar(self, calendar_id):
+        if calendar_id not in self.calendars:
+            raise _calendar_missing(calendar_id)
+        del self.calendars[calendar_id]
+        for event_id in [e for e, event in self.events.items() if event["calendar_id"] == calendar_id]:
+            del self.events[event_id]
+        return {"acknowledged": True}
+
+    def put_calendar_job(self, calendar_id, job_ids):
+        calendar = self._calendar(calendar_id)
+        tokens = [t.strip() for t in job_ids.split(",") if t.strip()]
+        calendar["job_ids"] = sorted(set(calendar["job_ids"]) | set(tokens))  # a HashSet: order unspecified (§3.6)
+        return dict(calendar)
+
+    def delete_calendar_job(self, calendar_id, job_ids):
+        calendar = self._calendar(calendar_id)
+        tokens = [t.strip() for t in job_ids.split(",") if t.strip()]
+        for token in tokens:
+            if token not in calendar["job_ids"]:
+                raise StatusException("Cannot remove [%s] as it is not present in calendar [%s]" % (token, calendar_id),
+                                      status=400)
+        calendar["job_ids"] = sorted(set(calendar["job_ids"]) - set(tokens))
+        return dict(calendar)
+
+    def _calendar(self, calendar_id):
+        if calendar_id not in self.calendars:
+            raise _calendar_missing(calendar_id)
+        return self.calendars[calendar_id]
+
+    def remove_job(self, job_id):
+        """Deleting a job removes its id from every calendar; groups and _all stay (§3.6)."""
+        for calendar in self.calendars.values():
+            calendar["job_ids"] = [j for j in calendar["job_ids"] if j != job_id]
+
+    # -- events (§4) -------------------------------------------------------------------------------------------
+
+    def post_events(self, calendar_id, body):
+        if body is None:
+            raise StatusException("At least 1 event is required", status=400)
+        parsed = op.parse_object("cluster:admin/xpack/ml/calendars/events/post", body,
+                                 {"events": op.Field(op.OBJECT_ARRAY, _events)})
+        events = parsed.get("events") or []
+        for event in events:
+            if event.get("calendar_id") not in (None, calendar_id):
+                raise StatusException("Inconsistent calendar_id; '%s' specified in the body differs from '%s' specified "
+                                      "as a URL argument" % (event["calendar_id"], calendar_id), status=400)
+        for event in events:
+            for field in ("description", "start_time", "end_time"):
+                if event.get(field) is None:
+                    raise StatusException("Field [%s] cannot be null" % field, status=400)
+            if event["start_time"] >= event["end_time"]:
+                raise StatusException("Event start time [%s] must come before end time [%s]"
+                                      % (_instant(event["start_time"]), _instant(event["end_time"])), status=400)
+        if not events:
+            raise StatusException("At least 1 event is required", status=400)
+        self._calendar(calendar_id)
+        out = []
+        for event in events:
+            stored = {"description": event["description"], "start_time": event["start_time"],
+                      "end_time": event["end_time"], "skip_result": event.get("skip_result", True),
+                      "skip_model_update": event.get("skip_model_update", True)}
+            if event.get("force_time_shift") is not None:
+                stored["force_time_shift"] = event["force_time_shift"]
+            stored["calendar_id"] = calendar_id
+            event_id = secrets.token_urlsafe(15)  # 20 URL-safe characters, like an ES auto-generated _id
+            self.events[event_id] = dict(stored, event_id=event_id)
+            out.append(stored)
+        return {"events": out}
+
+    def get_events(self, calendar_id, params):
+        page = self._page(params, None, "cluster:monitor/xpack/ml/calendars/events/get")
+        job_id = params.get("job_id")
+        if job_id is not None and calendar_id != "_all":
+            raise ValidationFailed(["If job_id is used calendar_id must be '_all'"])
+        ids = set(self._expand(calendar_id))
+        if job_id is not None:
+            names = self._job_names(job_id)
+            ids = {c for c in ids if set(self.calendars[c]["job_ids"]) & names}
+        start = _date(params["start"]) if params.get("start") is not None else None
+        end = _date(params["end"]) if params.get("end") is not None else None
+        matched = [e for e in self.events.values() if e["calendar_id"] in ids
+                   and (start is None or e["end_time"] > start) and (end is None or e["start_time"] < end)]
+        matched.sort(key=lambda e: (e["start_time"], e["description"]))
+        return {"count": len(matched), "events": [dict(e) for e in matched[page["from"]:page["from"] + page["size"]]]}
+
+    def _job_names(self, job_id):
+        job = self.cluster.jobs.get(job_id)
+        if job is not None:
+            return {job_id, "_all"} | set(job.get("groups") or [])
+        if any(job_id in (j.get("groups") or []) for j in self.cluster.jobs.values()):
+            return {job_id, "_all"}
+        raise ResourceNotFound("No known job with id '%s'" % job_id)
+
+    def delete_event(self, calendar_id, event_id):
+        self._calendar(calendar_id)
+        event = self.events.get(event_id)
+        if event is None:
+            raise ResourceNotFound("No event with id [%s]" % event_id)
+        if event["calendar_id"] != calendar_id:
+            raise StatusException("Event [%s] has calendar_id [%s] which does not match the request calendar_id [%s]"
+                                  % (event_id, event["calendar_id"], calendar_id), status=400)
+        del self.events[event_id]
+        return {"acknowledged": True}
+
+    # -- filters (§5) ------------------------------------------------------------------------------------------
+
+    def put_filter(self, filter_id, body):
+        parsed = op.parse_object("type", body, {
+            "filter_id": op.Field(op.STRING), "description": op.Field(op.STRING_OR_NULL),
+            "items": op.Field(op.STRING_ARRAY, op.string_list), "type": op.Field(op.STRING)})
+        if parsed.get("filter_id") not in (None, filter_id):
+            raise IllegalArgument("Inconsistent filter_id; '%s' specified in the body differs from '%s' specified as a "
+                                  "URL argument" % (parsed["filter_id"], filter_id))
+        if not valid_id(filter_id):
+            raise StatusException(invalid_id_message("filter_id", filter_id), status=400)
+        items = self._items(filter_id, parsed.get("items") or [])
+        if filter_id in self.filters:
+            raise ResourceAlreadyExists("A filter with id [%s] already exists" % filter_id)
+        stored = {"filter_id": filter_id}
+        if parsed.get("description") is not None:
+            stored["description"] = parsed["description"]
+        stored["items"] = items
+        self.filters[filter_id] = stored
+        return dict(stored)
+
+    @staticmethod
+    def _items(filter_id, items):
+        """A Java TreeSet: sorted by UTF-16 code units and de-duplicated, at most 10,000 (§5.2)."""
+        unique = sorted(set(items), key=lambda s: s.encode("utf-16-be"))
+        if len(unique) > MAX_ITEMS:
+            raise StatusException("Filter [%s] contains too many items; up to [10,000] items are allowed" % filter_id,
+                                  status=400)
+        return unique
+
+    def get_filters(self, expression, params):
+        page = self._page(params, None, "filters")
+        tokens = [t for t in (expression or "").split(",") if t] or ["_all"]
+        found, missing, exact_only = set(), [], True
+        for token in tokens:
+            if token in ("_all", "*") or "*" in token:
+                exact_only = False
+                pattern = "*" if token == "_all" else token
+                found |= {f for f in self.filters if fnmatch.fnmatchcase(f, pattern)}
+            elif token in self.filters:
+                found.add(token)
+            else:
+                missing.append(token)
+        if missing:
+            raise ResourceNotFound("Unable to find filter [%s]" % ",".join(missing))
+        ordered = sorted(found)
+        shown = ordered[page["from"]:page["from"] + page["size"]]
+        return {"count": len(shown) if exact_only else len(ordered), "filters": [dict(self.filters[f]) for f in shown]}
+
+    def update_filter(self, filter_id, body):
+        parsed = op.parse_object("cluster:admin/xpack/ml/filters/update", body, {
+            "filter_id": op.Field(op.STRING), "description": op.Field(op.STRING_OR_NULL),
+            "add_items": op.Field(op.STRING_ARRAY, op.string_list),
+            "remove_items": op.Field(op.STRING_ARRAY, op.string_list)})
+        if parsed.get("filter_id") not in (None, filter_id):
+            raise IllegalArgument("Inconsistent filter_id; '%s' specified in the body differs from '%s' specified as a "
+                                  "URL argument" % (parsed["filter_id"], filter_id))
+        current = self.filters.get(filter_id)
+        if current is None:
+            raise ResourceNotFound("No filter with id [%s] exists" % filter_id)
+        items = set(current["items"]) | set(parsed.get("add_items") or [])
+        for item in parsed.get("remove_items") or []:
+            if item not in items:
+                raise StatusException("Cannot remove item [%s] as it is not present in filter [%s]" % (item, filter_id),
+                                      status=400)
+        items -= set(parsed.get("remove_items") or [])
+        updated = {"filter_id": filter_id}
+        description = parsed.get("description") if parsed.get("description") is not None else current.get("description")
+        if description is not None:
+            updated["description"] = description
+        updated["items"] = self._items(filter_id, list(items))
+        self.filters[filter_id] = updated
+        return dict(updated)
+
+    def delete_filter(self, filter_id):
+        users = sorted(job_id for job_id, job in self.cluster.jobs.items() if filter_id in _filters_used(job))
+        if users:
+            raise StatusException("Cannot delete filter [%s] currently used by jobs [%s]" % (filter_id, ", ".join(users)),
+                                  status=409)
+        if filter_id not in self.filters:
+            raise ResourceNotFound("Could not delete filter with ID [%s] because it does not exist" % filter_id)
+        del self.filters[filter_id]
+        return {"acknowledged": True}
+
+
+def _filters_used(job):
+    out = set()
+    for detector in job["analysis_config"]["detectors"]:
+        for rule in detector.get("custom_rules") or []:
+            for ref in (rule.get("scope") or {}).values():
+                out.add(ref["filter_id"])
+    return out
