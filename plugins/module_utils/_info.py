@@ -60,3 +60,22 @@ def datafeeds_info(api, params):
             feed_stats = by_id.get(item["datafeed_id"], {})
             item["stats"] = dict((k, feed_stats[k]) for k in FEED_STATS_KEYS if k in feed_stats)
     return {"changed": False, "datafeeds": out, "count": len(out)}
+
+
+def filters_info(api, params):
+    """Filters by id, wildcard or list (all when omitted): one request."""
+    found = api.get_filters(_expression(params.get("filter_id")), size=10000)
+    filters = found.get("filters") or []
+    return {"changed": False, "filters": filters, "count": len(filters)}
+
+
+def calendars_info(api, params):
+    """Calendars and, with include_events, their scheduled events: two requests whatever their number."""
+    expression = _expression(params.get("calendar_id"))
+    found = api.get_calendars(expression, size=None if expression else 10000)
+    calendars = [dict(c) for c in found.get("calendars") or []]
+    if params.get("include_events", True) and calendars:
+        events = api.get_calendar_events("_all", size=10000).get("events") or []
+        for calendar in calendars:
+            calendar["events"] = [e for e in events if e.get("calendar_id") == calendar["calendar_id"]]
+    return {"changed": False, "calendars": calendars, "count": len(calendars)}

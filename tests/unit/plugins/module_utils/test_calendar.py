@@ -100,3 +100,17 @@ def test_bad_input_before_any_request(es, params, message):
         _run(es, **params)
     assert message in str(info.value)
     assert es.log() == []
+
+
+def test_calendars_info(es):
+    from ansible_collections.mlops.elasticsearch.plugins.module_utils._info import calendars_info  # noqa  pylint: disable=import-outside-toplevel
+    _run(es, job_ids=["web"], events=[SOON, LATER])
+    es("PUT", "/_ml/calendars/other")
+    api = MlApi(EsClient(hosts=[es.url], retries=0))
+    es.clear_log()
+    everything = calendars_info(api, {"calendar_id": None, "include_events": True})
+    assert everything["count"] == 2 and len(es.log()) == 2
+    maint = [c for c in everything["calendars"] if c["calendar_id"] == "maint"][0]
+    assert sorted(e["description"] for e in maint["events"]) == ["migration", "upgrade"]
+    one = calendars_info(api, {"calendar_id": ["maint"], "include_events": False})
+    assert one["count"] == 1 and "events" not in one["calendars"][0]

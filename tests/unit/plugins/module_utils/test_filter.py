@@ -66,3 +66,16 @@ def test_bad_input_before_any_request(es, params, message):
         _run(es, **params)
     assert message in str(info.value)
     assert es.log() == []
+
+
+def test_filters_info(es):
+    from ansible_collections.mlops.elasticsearch.plugins.module_utils._info import filters_info  # noqa  pylint: disable=import-outside-toplevel
+    _run(es, items=["a"])
+    _run(es, filter_id="other", items=["b"])
+    api = MlApi(EsClient(hosts=[es.url], retries=0))
+    es.clear_log()
+    assert [f["filter_id"] for f in filters_info(api, {"filter_id": None})["filters"]] == ["other", "safe"]
+    assert len(es.log()) == 1
+    assert filters_info(api, {"filter_id": ["saf*"]})["count"] == 1
+    with pytest.raises(ElasticsearchError):
+        filters_info(api, {"filter_id": ["missing"]})

@@ -1,0 +1,71 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mlops.elasticsearch contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ml_calendar_info
+short_description: Read Elasticsearch machine learning calendars and their scheduled events
+version_added: 0.1.0
+description:
+  - Returns the calendars O(calendar_id) names (ids, wildcards or a list; all when omitted) and, with
+    O(include_events), their scheduled events, in two requests.
+author:
+  - mlops.elasticsearch maintainers (@mlops-elasticsearch)
+extends_documentation_fragment:
+  - mlops.elasticsearch.connection
+  - mlops.elasticsearch.attributes
+  - mlops.elasticsearch.attributes.info_module
+options:
+  calendar_id:
+    description: Ids or wildcard expressions, as one string (comma-separated) or a list. All when omitted.
+    type: list
+    elements: str
+  include_events:
+    description: Also return each calendar's scheduled events.
+    type: bool
+    default: true
+seealso:
+  - module: mlops.elasticsearch.ml_calendar
+"""
+
+EXAMPLES = r"""
+- name: Read every calendar
+  mlops.elasticsearch.ml_calendar_info:
+  register: found
+"""
+
+RETURN = r"""
+calendars:
+  description: The calendars as Elasticsearch returns them, sorted by id.
+  returned: always
+  type: list
+  elements: dict
+  sample: []
+count:
+  description: How many matched.
+  returned: always
+  type: int
+  sample: 1
+"""
+
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._info import calendars_info
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
+
+
+def main():
+    module = elasticsearch_module(dict(
+        calendar_id=dict(type="list", elements="str"),
+        include_events=dict(type="bool", default=True),
+    ))
+    result, failure = run_with_api(module, lambda api: calendars_info(api, module.params))
+    if failure:
+        module.fail_json(**failure)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
