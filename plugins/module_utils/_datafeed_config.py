@@ -17,24 +17,20 @@ Python versions supported: 3.9 and later.
 from __future__ import annotations
 
 import copy
-import re
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import Change, walk
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError, validate_id
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, canonical_duration
 
 BODY_OPTIONS = ("indices", "query", "aggregations", "script_fields", "runtime_mappings", "scroll_size", "frequency",
                 "query_delay", "chunking_config", "delayed_data_check_config", "indices_options", "max_empty_searches")
 GENERATED_OPTIONS = ("authorization",)
-# ES's id rule without the 64-character limit, which jobs have and datafeeds do not (peers-ml-as-code.md §1.7, #3798)
-DATAFEED_ID_RE = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]*[a-z0-9])?\Z")
 WILDCARD_STATES = ("open", "closed", "hidden")
 
 
 def validate_datafeed_id(value):
-    if not isinstance(value, str) or not DATAFEED_ID_RE.match(value):
-        raise ConfigError("datafeed_id %r is not valid: use lowercase letters, digits, hyphens, underscores or dots, "
-                          "starting and ending with a letter or digit" % (value,))
+    """Datafeed ids follow the job id rule without its 64-character limit (peers-ml-as-code.md §1.7, #3798)."""
+    validate_id("datafeed_id", value, max_length=None)
 
 
 def _check(path, ok, expected, value):

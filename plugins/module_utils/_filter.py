@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import path_of
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import Change
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed_config import DATAFEED_ID_RE
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError, validate_id
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import FILTERS
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import (
     Action, Plan, is_already_exists, is_missing)
@@ -30,11 +29,8 @@ def _path(filter_id, *rest):
 
 
 def _check(params):
-    filter_id = params["filter_id"]
     # ES's id rule, without the 64-character limit jobs have (es-ml-calendars-filters.md §5.2)
-    if not isinstance(filter_id, str) or filter_id == "_all" or not DATAFEED_ID_RE.match(filter_id):
-        raise ConfigError("filter_id %r is not valid: use lowercase letters, digits, hyphens, underscores or dots, "
-                          "starting and ending with a letter or digit" % filter_id)
+    validate_id("filter_id", params["filter_id"], max_length=None)
     if params.get("state", "present") not in STATES:
         raise ConfigError("state must be one of present, absent")
     items = params.get("items")

@@ -205,11 +205,16 @@ def _kind(value):
             dict: "a mapping"}.get(type(value), type(value).__name__)
 
 
-def validate_id(what, value):
-    """ES's id rule (es-ml-api.md §3.3); checked here so a bad id fails before any request."""
-    if not isinstance(value, str) or not ID_RE.match(value) or len(value) > 64:
-        raise ConfigError("%s %r is not valid: use 1 to 64 lowercase letters, digits, hyphens, underscores or dots, "
-                          "starting and ending with a letter or digit" % (what, value))
+def validate_id(what, value, max_length=64):
+    """ES's id rule (es-ml-api.md §3.3; ``_all`` never matches it); checked here so a bad id fails before any request.
+
+    Jobs, groups and calendars may have at most 64 characters; datafeeds and filters have no limit
+    (``max_length=None``; es-ml-calendars-filters.md §5.2, peers-ml-as-code.md §1.7).
+    """
+    if not isinstance(value, str) or not ID_RE.match(value) or (max_length and len(value) > max_length):
+        size = "1 to %d " % max_length if max_length else ""
+        raise ConfigError("%s %r is not valid: use %slowercase letters, digits, hyphens, underscores or dots, "
+                          "starting and ending with a letter or digit" % (what, value, size))
 
 
 def desired_body(params):

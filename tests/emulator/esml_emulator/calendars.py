@@ -9,7 +9,7 @@ import secrets
 from . import objparse as op
 from .cluster import ValidationFailed
 from .errors import IllegalArgument, ResourceAlreadyExists, ResourceNotFound, StatusException
-from .values import invalid_id_message, valid_id
+from .values import epoch_or_iso_ms, invalid_id_message, valid_id
 from .xjson import PDict
 
 MAX_ITEMS = 10000
@@ -21,21 +21,11 @@ def _calendar_missing(expression):
 
 def _date(value, _ctx=None):
     """strict_date_optional_time||epoch_millis (§4.1): a number is epoch ms; a string ISO 8601 or epoch ms."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    text = str(value)
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-        return int(parsed.timestamp() * 1000)
-    except ValueError:
+    millis = epoch_or_iso_ms(value)
+    if millis is None:
         raise IllegalArgument("failed to parse date field [%s] with format [strict_date_optional_time||epoch_millis]"
-                              % text)
+                              % value)
+    return millis
 
 
 def _instant(millis):

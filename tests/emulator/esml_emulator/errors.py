@@ -94,10 +94,6 @@ class SecurityException(EsException):
     type = "security_exception"
 
 
-class TaskNotFound(ResourceNotFound):
-    pass
-
-
 class RejectedExecution(EsException):
     type = "es_rejected_execution_exception"
     status = 429

@@ -13,7 +13,7 @@ Failures keep ES's shapes:
 from __future__ import annotations
 
 from .errors import EsException, IllegalArgument, XContentParseException
-from .xjson import PDict, PList, token_name
+from .xjson import PList, token_name
 
 STRING = {"VALUE_STRING"}
 STRING_OR_NULL = {"VALUE_STRING", "VALUE_NULL"}
@@ -142,10 +142,3 @@ def plain(value):
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
-
-
-def ensure_pdict(value):
-    if isinstance(value, PDict):
-        return value
-    out = PDict(value)
-    return out

@@ -108,23 +108,33 @@ def invalid_id_message(field, value):
             "must start and end with alphanumeric" % (field, value))
 
 
-def parse_date_param(value, name, now_ms):
-    """Datafeed start/end: epoch millis, ISO 8601, or ``now`` (§6.3). Returns epoch millis."""
+def epoch_or_iso_ms(value):
+    """Epoch milliseconds (a number or numeric string) or ISO 8601 (no zone = UTC); None when neither."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
     text = str(value)
-    if text == "now":
-        return now_ms
     try:
         return int(text)
     except ValueError:
         pass
     try:
         parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-        return int(parsed.timestamp() * 1000)
     except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return int(parsed.timestamp() * 1000)
+
+
+def parse_date_param(value, name, now_ms):
+    """Datafeed start/end: epoch millis, ISO 8601, or ``now`` (§6.3). Returns epoch millis."""
+    if str(value) == "now":
+        return now_ms
+    millis = epoch_or_iso_ms(value)
+    if millis is None:
         raise IllegalArgument("Query param [%s] with value [%s] cannot be parsed as a date or converted to a number (epoch)."
-                              % (name, text))
+                              % (name, value))
+    return millis
 
 
 def format_grouped(number):

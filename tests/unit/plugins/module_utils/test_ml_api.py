@@ -136,3 +136,15 @@ def test_poll_is_bounded_with_a_fake_clock():
     assert sleeps[:4] == [0.1, 0.2, 0.4, 0.8]
     assert max(sleeps) <= 1.0
     assert 3.0 <= now[0] <= 3.0001
+
+
+def test_wait_for_datafeed_state(es):
+    es.put_job("j1")
+    es("PUT", "/_ml/datafeeds/datafeed-j1", {"job_id": "j1", "indices": ["logs"]})
+    es("POST", "/_ml/anomaly_detectors/j1/_open")
+    api = MlApi(EsClient(hosts=[es.url]))
+    with pytest.raises(WaitTimeout) as info:
+        api.wait_for_datafeed_state("datafeed-j1", ["started"], timeout=0.2, interval=0.05)
+    assert "waiting for datafeed [datafeed-j1] to be started; last seen: state=stopped" in str(info.value)
+    es("POST", "/_ml/datafeeds/datafeed-j1/_start")
+    assert api.wait_for_datafeed_state("datafeed-j1", ["started"], timeout=2, interval=0.05)["state"] == "started"
