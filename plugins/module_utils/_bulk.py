@@ -18,15 +18,15 @@ from __future__ import annotations
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils import _anomaly_job, _datafeed
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import ElasticsearchError
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import BODY_OPTIONS as JOB_BODY
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed_config import BODY_OPTIONS as FEED_BODY
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
+    bulk_job_spec, datafeed_lifecycle_spec, given, job_datafeed_config_spec, job_lifecycle_spec, validate)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
 
-JOB_DEFAULTS = {"state": "opened", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
-                "delete_user_annotations": False, "allow_no_match": True}
-FEED_DEFAULTS = {"recreate": False, "force": False, "timeout": None, "restart": False, "open_job": False}
-READS = ("get_jobs", "job", "job_stats", "datafeed", "datafeed_stats")
+JOB_DEFAULTS = dict((k, o.get("default")) for k, o in job_lifecycle_spec().items() if k != "job_id")
+FEED_DEFAULTS = dict((k, o.get("default")) for k, o in datafeed_lifecycle_spec().items()
+                     if k not in ("datafeed_id", "job_id", "state", "start", "end"))
+SHOWN_FAILURES = 5  # failures quoted in full in the message; the rest are counted, grouped by their reason
 
 
 class CachedApi(object):
@@ -102,60 +102,74 @@ class CachedApi(object):
         return call
 
 
-def _job_params(job):
-    params = dict(JOB_DEFAULTS, job_id=job["job_id"])
-    for key in ("state", "recreate", "force"):
-        if job.get(key) is not None:
-            params[key] = job[key]
-    for key, value in (job.get("config") or {}).items():
-        if key in JOB_BODY or key in ("job_type", "job_version", "create_time"):
-            params[key] = value
-        elif key != "job_id":
-            raise ConfigError("jobs[%s].config: unknown key %r" % (job["job_id"], key))
-    return params
-
-
-def _feed_params(job):
-    feed = job["datafeed"]
-    params = dict(FEED_DEFAULTS, job_id=job["job_id"], datafeed_id=feed.get("datafeed_id"),
-                  start=feed.get("start"), end=feed.get("end"))
-    job_state = job.get("state") or "opened"
-    params["state"] = feed.get("state") or ("started" if job_state == "opened" else "stopped")
-    for key, value in (feed.get("config") or {}).items():
-        if key in FEED_BODY or key == "indexes":
-            params["indices" if key == "indexes" else key] = value
-        elif key not in ("job_id", "datafeed_id", "authorization"):
-            raise ConfigError("jobs[%s].datafeed.config: unknown key %r" % (job["job_id"], key))
-    return params
-
-
-def check_jobs(jobs):
-    """What can be refused for the whole set before anything is read."""
-    seen = set()
-    for index, job in enumerate(jobs):
-        job_id = job.get("job_id")
-        if not job_id:
-            raise ConfigError("jobs[%d]: job_id is required" % index)
-        if job_id in seen:
-            raise ConfigError("jobs[%d]: job %s is declared twice" % (index, job_id))
-        seen.add(job_id)
-        state = job.get("state") or "opened"
-        if state != "absent" and not isinstance(job.get("config"), dict):
-            raise ConfigError("jobs[%s]: config is required unless state is absent" % job_id)
+def declared(jobs):
+    """Every element of ``jobs`` checked and converted as a module's options are (``recreate: "false"`` is false,
+    a misspelt key is refused with its name), and each job's datafeed found (``datafeed``, or the job's own
+    ``datafeed_config``). Raises ConfigError naming the element before anything is read."""
+    out, seen = [], set()
+    for index, raw in enumerate(jobs):
+        job = validate(bulk_job_spec(), raw, "jobs[%d]" % index)
+        where = "jobs[%d] (%s)" % (index, job["job_id"])
+        if job["job_id"] in seen:
+            raise ConfigError("%s: job %s is declared twice" % (where, job["job_id"]))
+        seen.add(job["job_id"])
+        config = dict(job.get("config") or {})
+        if config.pop("job_id", job["job_id"]) != job["job_id"]:
+            raise ConfigError("%s: config.job_id differs from job_id; leave it out" % where)
+        feed_config = config.pop("datafeed_config", None)
+        if feed_config is not None:
+            if job.get("datafeed") is not None:
+                raise ConfigError("%s: the datafeed is declared twice, as datafeed and as config.datafeed_config; "
+                                  "keep one" % where)
+            feed_config = validate(job_datafeed_config_spec(), feed_config, "jobs[%d].config.datafeed_config" % index)
+            # ES's default id for a job's datafeed_config is the job's own (or that of the datafeed it has)
+            job["datafeed"] = {"datafeed_id": feed_config.pop("datafeed_id", None), "config": feed_config,
+                               "id_from_job": True}
+        job["config"] = config if job.get("config") is not None else None
+        if job["state"] != "absent" and job["config"] is None:
+            raise ConfigError("%s: config is required unless state is absent" % where)
         feed = job.get("datafeed")
-        if feed and (feed.get("state") == "started") and state != "opened":
-            raise ConfigError("jobs[%s]: a started datafeed needs its job opened" % job_id)
+        if feed is not None and feed.get("state") == "started" and job["state"] != "opened":
+            raise ConfigError("%s: a started datafeed needs its job opened" % where)
         # validate each body through the planners' own input checks, still before any request
-        _anomaly_job.JobRun(None, _job_params(job), True, lambda m: None).check_input()
-        if feed and state != "absent":
-            _datafeed.DatafeedRun(None, _feed_params(job), True, lambda m: None).check_input()
+        try:
+            _anomaly_job.JobRun(None, _job_params(job), True, lambda m: None).check_input()
+            if feed is not None and job["state"] != "absent":
+                _datafeed.DatafeedRun(None, _feed_params(job), True, lambda m: None).check_input()
+        except ConfigError as exc:
+            raise ConfigError("%s: %s" % (where, exc))
+        out.append(job)
+    return out
+
+
+def _job_params(job):
+    params = dict(JOB_DEFAULTS, job_id=job["job_id"], state=job["state"], recreate=job["recreate"], force=job["force"])
+    params.update(given(job.get("config")))
+    return params
+
+
+def _feed_params(job, cached=None):
+    feed = job["datafeed"]
+    feed_id = feed.get("datafeed_id")
+    if not feed_id and feed.get("id_from_job"):
+        known = ((cached.jobs.get(job["job_id"]) if cached is not None else None) or {}).get("datafeed_config")
+        feed_id = (known or {}).get("datafeed_id") or job["job_id"]
+    params = dict(FEED_DEFAULTS, job_id=job["job_id"], datafeed_id=feed_id, start=feed.get("start"),
+                  end=feed.get("end"))
+    params["state"] = feed.get("state") or ("started" if job["state"] == "opened" else "stopped")
+    config = given(feed.get("config"))
+    config.pop("datafeed_id", None)
+    if config.pop("job_id", job["job_id"]) != job["job_id"]:
+        raise ConfigError("jobs[%s].datafeed.config.job_id differs from the job's id; leave it out" % job["job_id"])
+    config.pop("authorization", None)  # what GET returns; ES records the roles of whoever writes the datafeed
+    params.update(config)
+    return params
 
 
 def run(api, params, check_mode=False, diff_mode=False, warn=None):
     """Converge every declared job (and datafeed), then prune the managed group if one is named."""
     warn = warn or (lambda message: None)
-    jobs = params.get("jobs") or []
-    check_jobs(jobs)
+    jobs = declared(params.get("jobs") or [])
     cached = CachedApi(api)
     cached.prefetch()
     results, failures, diffs = [], [], {"before": {}, "after": {}}
@@ -164,40 +178,64 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
         try:
             outcome = _anomaly_job.run(cached, _job_params(job), check_mode, diff_mode, warn)
             entry.update(outcome)
-            feed = job.get("datafeed")
-            if feed and (job.get("state") or "opened") != "absent":
-                entry["datafeed"] = _datafeed.run(cached, _feed_params(job), check_mode, diff_mode, warn)
+            if job.get("datafeed") is not None and job["state"] != "absent":
+                entry["datafeed"] = _datafeed.run(cached, _feed_params(job, cached), check_mode, diff_mode, warn)
         except (ElasticsearchError, ReconcileError, ConfigError) as exc:
             entry["failed"] = True
             entry["msg"] = str(exc)
-            failures.append("%s: %s" % (job["job_id"], exc))
+            failures.append((job["job_id"], exc))
         _merge_diff(diffs, job["job_id"], entry)
         results.append(entry)
     pruned = []
     group = params.get("managed_group")
     if group and not failures:
-        declared = set(j["job_id"] for j in jobs)
-        for job_id, job in sorted(cached.jobs.items()):
-            if job_id in declared or group not in (job.get("groups") or []):
-                continue
-            force = bool(params.get("prune_force"))
-            entry = {"job_id": job_id, "pruned": True}
-            feed = (job.get("datafeed_config") or {}).get("datafeed_id")
-            if feed:  # the datafeed first, then the job
-                entry["datafeed"] = _datafeed.run(cached, dict(FEED_DEFAULTS, job_id=job_id, datafeed_id=feed,
-                                                               state="absent", force=force), check_mode, diff_mode, warn)
-            entry.update(_anomaly_job.run(cached, dict(JOB_DEFAULTS, job_id=job_id, state="absent", force=force),
-                                          check_mode, diff_mode, warn))
-            _merge_diff(diffs, job_id, entry)
-            pruned.append(entry)
+        pruned = _prune(cached, group, set(j["job_id"] for j in jobs), params, check_mode, diff_mode, warn, diffs)
     changed = any(r.get("changed") or (r.get("datafeed") or {}).get("changed") for r in results + pruned)
     out = {"changed": changed, "results": results, "pruned": pruned}
     if diff_mode:
         out["diff"] = diffs
     if failures:
-        out["failed"] = True
-        out["msg"] = "%d of %d jobs could not be converged: %s" % (len(failures), len(jobs), "; ".join(failures))
+        out.update(_failure_summary(failures, results))
     return out
+
+
+def _prune(cached, group, declared_ids, params, check_mode, diff_mode, warn, diffs):
+    pruned = []
+    force = bool(params.get("prune_force"))
+    for job_id, job in sorted(cached.jobs.items()):
+        if job_id in declared_ids or group not in (job.get("groups") or []):
+            continue
+        entry = {"job_id": job_id, "pruned": True}
+        feed = (job.get("datafeed_config") or {}).get("datafeed_id")
+        if feed:  # the datafeed first, then the job
+            entry["datafeed"] = _datafeed.run(cached, dict(FEED_DEFAULTS, job_id=job_id, datafeed_id=feed,
+                                                           state="absent", force=force), check_mode, diff_mode, warn)
+        entry.update(_anomaly_job.run(cached, dict(JOB_DEFAULTS, job_id=job_id, state="absent", force=force),
+                                      check_mode, diff_mode, warn))
+        _merge_diff(diffs, job_id, entry)
+        pruned.append(entry)
+    return pruned
+
+
+def _failure_summary(failures, results):
+    """A failed converge, readable at any size: counts, failures grouped by reason, the first ones in full.
+
+    Each job's outcome stays in ``results``; their job bodies are left out of a failed result (Ansible prints
+    the whole of it), ``failed_jobs`` lists the ids.
+    """
+    groups = {}
+    for job_id, exc in failures:  # the same reason for many jobs reads as one, with each job's id taken out
+        reason = "%s: %s" % (exc.error_type, exc.reason) if getattr(exc, "reason", None) else str(exc)
+        groups.setdefault(reason.replace(job_id, "<job>"), []).append(job_id)
+    ok = len(results) - len(failures)
+    lines = ["%d of %d jobs could not be converged (%d converged)." % (len(failures), len(results), ok)]
+    for reason, ids in sorted(groups.items(), key=lambda item: -len(item[1])):
+        shown = ", ".join(ids[:10]) + (" and %d more" % (len(ids) - 10) if len(ids) > 10 else "")
+        lines.append("%d: %s [%s]" % (len(ids), reason, shown))
+    lines.append("First failures: " + "; ".join("%s: %s" % (job_id, exc) for job_id, exc in failures[:SHOWN_FAILURES]))
+    for entry in results:
+        entry.pop("job", None)
+    return {"failed": True, "msg": " ".join(lines), "failed_jobs": [job_id for job_id, _exc in failures]}
 
 
 def _merge_diff(diffs, job_id, entry):

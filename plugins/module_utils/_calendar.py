@@ -23,6 +23,7 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import Change
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError, validate_id
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import CALENDARS
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import validate
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import (
     Action, Plan, ReconcileError, is_already_exists)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import epoch_ms
@@ -35,30 +36,41 @@ def _path(calendar_id, *rest):
     return path_of(*(CALENDARS + (calendar_id,) + rest)).lstrip("/")
 
 
+def event_spec():
+    """One scheduled event, as the post events API takes it (ml_calendar's ``events`` elements)."""
+    return dict(
+        description=dict(type="str", required=True),
+        start_time=dict(type="raw", required=True),
+        end_time=dict(type="raw", required=True),
+        skip_result=dict(type="bool", default=True),
+        skip_model_update=dict(type="bool", default=True),
+        force_time_shift=dict(type="int"),
+    )
+
+
 def _event(raw, index):
-    """A declared event in the server's form (times in epoch ms, flags defaulted as 8.16+ does)."""
-    if not isinstance(raw, dict):
-        raise ConfigError("events[%d]: expected a mapping" % index)
-    for key in raw:
-        if key not in EVENT_KEYS:
-            raise ConfigError("events[%d]: unknown key %r; expected one of %s" % (index, key, ", ".join(EVENT_KEYS)))
-    out = {}
-    if not isinstance(raw.get("description"), str):
-        raise ConfigError("events[%d]: description is required" % index)
-    out["description"] = raw["description"]
+    """A declared event in the server's form (times in epoch ms, flags defaulted as 8.16+ does), its options
+    converted as a module's are (``skip_result: "false"`` is false)."""
+    out = validate(event_spec(), raw, "events[%d]" % index)
     for key in ("start_time", "end_time"):
-        if raw.get(key) is None:
-            raise ConfigError("events[%d]: %s is required" % (index, key))
-        value = epoch_ms(raw[key]) if raw[key] != "now" else None
+        value = epoch_ms(out[key]) if out[key] != "now" else None
         if value is None:
-            raise ConfigError("events[%d].%s: %r is not a date (ISO 8601 or epoch milliseconds)" % (index, key, raw[key]))
+            raise ConfigError("events[%d].%s: %r is not a date (ISO 8601 or epoch milliseconds)" % (index, key, out[key]))
         out[key] = value
     if out["start_time"] >= out["end_time"]:
         raise ConfigError("events[%d]: start_time must be before end_time" % index)
-    out["skip_result"] = bool(raw.get("skip_result", True))
-    out["skip_model_update"] = bool(raw.get("skip_model_update", True))
-    if raw.get("force_time_shift") is not None:
-        out["force_time_shift"] = int(raw["force_time_shift"])
+    return out
+
+
+def _members(job_ids):
+    """Declared members, each a job id, a group or ``_all``; ``"a,b"`` is two members, as its path would be."""
+    out = set()
+    for entry in job_ids:
+        for member in entry.split(","):
+            member = member.strip()
+            if member != "_all":
+                validate_id("job_ids member", member)
+            out.add(member)
     return out
 
 
@@ -75,11 +87,11 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None, clock=time.ti
     calendar_id = params["calendar_id"]
     validate_id("calendar_id", calendar_id)
     state = params.get("state") or "present"
-    declared = None
-    if params.get("events") is not None:
+    declared, wanted_members = None, None
+    if params.get("events") is not None and state != "absent":  # a delete does not use them
         declared = [_event(e, i) for i, e in enumerate(params["events"])]
-    if state == "absent" and (declared is not None or params.get("job_ids") is not None):
-        raise ConfigError("state=absent deletes the calendar and its events; job_ids and events are not used, remove them")
+    if params.get("job_ids") is not None and state != "absent":
+        wanted_members = _members(params["job_ids"])
     found = api.get_calendars(calendar_id, not_found_ok=True)
     current = (found or {}).get("calendars", [None])[0] if found else None
     plan = Plan("calendar [%s]" % calendar_id)
@@ -93,7 +105,7 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None, clock=time.ti
     if current is not None and (declared is not None or params.get("purge_events")):
         events = api.get_calendar_events(calendar_id, size=10000).get("events") or []
     if current is None:
-        body = {"job_ids": sorted(set(params.get("job_ids") or []))}
+        body = {"job_ids": sorted(wanted_members or [])}
         if params.get("description") is not None:
             body["description"] = params["description"]
         plan.add(Action("put_calendar", "put_calendar", "PUT", _path(calendar_id),
@@ -116,7 +128,8 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None, clock=time.ti
         if not events:
             events = api.get_calendar_events(calendar_id, size=10000).get("events") or []
     members = set(current.get("job_ids") or [])
-    wanted_members = set(params["job_ids"]) if params.get("job_ids") is not None else members
+    if wanted_members is None:
+        wanted_members = members
     if wanted_members != members:
         changes.append(Change("job_ids", sorted(members), sorted(wanted_members), True))
     kept, to_post, to_delete = _events_plan(events, declared, params, clock)

@@ -59,9 +59,9 @@ class DatafeedRun(object):
                 parse_duration(self.params["timeout"])
             except UnitError as exc:
                 raise ConfigError("timeout: %s" % exc)
+        if self.state == "absent":
+            return  # a delete needs no configuration: one given (the same task with state flipped) is not used
         self.body = desired_body(self.params)
-        if self.body is not None and self.state == "absent":
-            raise ConfigError("state=absent deletes the datafeed; its configuration options are not used, remove them")
         if (self.params.get("start") is not None or self.params.get("end") is not None) and self.state != "started":
             raise ConfigError("start and end apply to state=started")
         if self.params.get("authorization") is not None:

@@ -36,8 +36,6 @@ def _check(params):
     items = params.get("items")
     if items is not None and len(set(items)) > MAX_ITEMS:
         raise ConfigError("items: %d distinct items; Elasticsearch allows at most 10,000 in a filter" % len(set(items)))
-    if params.get("state") == "absent" and (items is not None or params.get("description") is not None):
-        raise ConfigError("state=absent deletes the filter; items and description are not used, remove them")
 
 
 def _sorted(items):

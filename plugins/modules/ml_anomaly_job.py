@@ -342,39 +342,12 @@ jobs:
 """
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._anomaly_job import STATES, run
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import GENERATED_OPTIONS
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._anomaly_job import run
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import anomaly_job_spec
 
 
 def argument_spec():
-    spec = dict(
-        job_id=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=list(STATES)),
-        description=dict(type="str"),
-        groups=dict(type="list", elements="str"),
-        analysis_config=dict(type="dict"),
-        analysis_limits=dict(type="dict"),
-        data_description=dict(type="dict"),
-        model_plot_config=dict(type="dict"),
-        custom_settings=dict(type="dict"),
-        results_index_name=dict(type="str"),
-        results_retention_days=dict(type="int"),
-        allow_lazy_open=dict(type="bool"),
-        model_snapshot_retention_days=dict(type="int"),
-        daily_model_snapshot_retention_after_days=dict(type="int"),
-        renormalization_window_days=dict(type="int"),
-        background_persist_interval=dict(type="str"),
-        system_annotations_retention_days=dict(type="int"),
-        recreate=dict(type="bool", default=False),
-        force=dict(type="bool", default=False),
-        timeout=dict(type="str"),
-        wait_for_completion=dict(type="bool", default=True),
-        delete_user_annotations=dict(type="bool", default=False),
-        allow_no_match=dict(type="bool", default=True),
-    )
-    for name in GENERATED_OPTIONS:
-        spec[name] = dict(type="raw")
-    return spec
+    return anomaly_job_spec()
 
 
 def main():

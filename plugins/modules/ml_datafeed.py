@@ -208,36 +208,12 @@ notes:
 """
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed import STATES, run
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed import run
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import datafeed_spec
 
 
 def argument_spec():
-    spec = dict(
-        datafeed_id=dict(type="str"),
-        job_id=dict(type="str"),
-        state=dict(type="str", default="present", choices=list(STATES)),
-        indices=dict(type="list", elements="str", aliases=["indexes"]),
-        query=dict(type="dict"),
-        aggregations=dict(type="dict", aliases=["aggs"]),
-        script_fields=dict(type="dict"),
-        runtime_mappings=dict(type="dict"),
-        scroll_size=dict(type="int"),
-        frequency=dict(type="str"),
-        query_delay=dict(type="str"),
-        chunking_config=dict(type="dict"),
-        delayed_data_check_config=dict(type="dict"),
-        indices_options=dict(type="dict"),
-        max_empty_searches=dict(type="int"),
-        start=dict(type="str"),
-        end=dict(type="str"),
-        restart=dict(type="bool", default=False),
-        open_job=dict(type="bool", default=False),
-        recreate=dict(type="bool", default=False),
-        force=dict(type="bool", default=False),
-        timeout=dict(type="str"),
-        authorization=dict(type="raw"),
-    )
-    return spec
+    return datafeed_spec()
 
 
 def main():

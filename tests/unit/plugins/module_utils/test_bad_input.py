@@ -51,8 +51,6 @@ REFUSED = [
     ("unparsable persist interval", "job", {"job_id": "j9", "analysis_config": AC,
                                             "background_persist_interval": "hourly"}, "is not a time value"),
     ("unparsable timeout", "job", {"job_id": "j1", "state": "opened", "timeout": "soon"}, "timeout: 'soon'"),
-    ("config with absent", "job", {"job_id": "j1", "state": "absent", "analysis_config": AC},
-     "state=absent deletes the job; its configuration options are not used"),
     ("body without analysis_config", "job", {"job_id": "j9", "description": "x"}, "analysis_config is required"),
     ("invalid group name", "job", {"job_id": "j9", "analysis_config": AC, "groups": ["Web Team"]},
      "group 'Web Team' is not valid"),

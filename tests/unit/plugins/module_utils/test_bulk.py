@@ -59,7 +59,7 @@ def test_same_plans_as_the_per_job_modules(es):
     planned = _run(es, changed, check=True, diff=True)
     writes = [e for e in es.log() if e["method"] != "GET"]
     api = MlApi(EsClient(hosts=[es.url], retries=0))
-    single = _anomaly_job.run(api, _bulk._job_params(changed[0]), check_mode=True)  # pylint: disable=protected-access
+    single = _anomaly_job.run(api, _bulk._job_params(_bulk.declared(changed)[0]), check_mode=True)  # pylint: disable=protected-access
     assert planned["results"][0]["actions"] == single["actions"]
     assert [a["action"] for a in planned["results"][0]["actions"]] == ["close_job", "update_job", "open_job",
                                                                        "start_datafeed"]
@@ -79,7 +79,9 @@ def test_failures_are_collected_and_the_rest_converged(es):
     jobs[1]["config"]["analysis_config"] = {"detectors": [{"function": "mean"}]}  # Elasticsearch refuses it
     result = _run(es, jobs)
     assert result["failed"] is True
-    assert "1 of 3 jobs could not be converged: bulk-001: PUT _ml/anomaly_detectors/bulk-001: 400" in result["msg"]
+    assert result["msg"].startswith("1 of 3 jobs could not be converged (2 converged). 1: status_exception: ")
+    assert "First failures: bulk-001: PUT _ml/anomaly_detectors/bulk-001: 400" in result["msg"]
+    assert result["failed_jobs"] == ["bulk-001"]
     assert [r.get("failed", False) for r in result["results"]] == [False, True, False]
     assert es("GET", "/_ml/anomaly_detectors/bulk-002").status == 200
 

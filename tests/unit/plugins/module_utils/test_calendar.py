@@ -93,7 +93,12 @@ def test_absent(es):
     ({"events": [{"description": "x", "start_time": 5, "end_time": 2}]}, "start_time must be before end_time"),
     ({"events": [{"description": "x", "start_time": 1, "end_time": 2, "event_id": "e"}]}, "unknown key 'event_id'"),
     ({"events": [{"start_time": 1, "end_time": 2}]}, "description is required"),
-    ({"state": "absent", "job_ids": ["x"]}, "state=absent deletes the calendar"),
+    ({"events": [{"description": "x", "start_time": 1, "end_time": 2, "force_time_shift": "abc"}]},
+     "events[0].force_time_shift: expected an integer, got 'abc'"),
+    ({"events": [{"description": "x", "start_time": 1, "end_time": 2, "skip_result": "maybe"}]},
+     "events[0].skip_result: expected true or false, got 'maybe'"),
+    ({"events": ["x"]}, "events[0]: expected a mapping"),
+    ({"job_ids": ["web,Bad Job"]}, "job_ids member 'Bad Job' is not valid"),
 ])
 def test_bad_input_before_any_request(es, params, message):
     with pytest.raises(ConfigError) as info:
@@ -114,3 +119,23 @@ def test_calendars_info(es):
     assert sorted(e["description"] for e in maint["events"]) == ["migration", "upgrade"]
     one = calendars_info(api, {"calendar_id": ["maint"], "include_events": False})
     assert one["count"] == 1 and "events" not in one["calendars"][0]
+
+
+def test_string_booleans_of_an_event_are_booleans(es):
+    """skip_result: "false" (every extra var is a string) is false, as it would be for a module option."""
+    _run(es, events=[dict(SOON, skip_result="false", skip_model_update="no", force_time_shift="60")])
+    event = es("GET", C + "/events").json["events"][0]
+    assert (event["skip_result"], event["skip_model_update"], event["force_time_shift"]) == (False, False, 60)
+    assert _run(es, events=[dict(SOON, skip_result=False, skip_model_update=False, force_time_shift=60)])["changed"] \
+        is False
+
+
+def test_a_comma_list_of_members_is_its_members(es):
+    """A member "web,db" is the two jobs it names in a path: compared as two, so a second run changes nothing."""
+    _run(es, job_ids=["web,db"])
+    assert es("GET", C).json["calendars"][0]["job_ids"] == ["db", "web"]
+    es.clear_log()
+    again = _run(es, job_ids=["web,db"])
+    assert again["changed"] is False and [e["method"] for e in es.log()] == ["GET"]
+    assert _names(_run(es, job_ids=["web, db", "ops"])) == ["put_calendar_job"]
+    assert es("GET", C).json["calendars"][0]["job_ids"] == ["db", "ops", "web"]

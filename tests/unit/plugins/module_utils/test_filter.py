@@ -59,7 +59,6 @@ def test_absent_and_in_use(es):
     ({"filter_id": "Safe"}, "filter_id 'Safe' is not valid"),
     ({"filter_id": "_all"}, "filter_id '_all' is not valid"),
     ({"items": [str(i) for i in range(10001)]}, "Elasticsearch allows at most 10,000"),
-    ({"state": "absent", "items": ["x"]}, "state=absent deletes the filter"),
 ])
 def test_bad_input_before_any_request(es, params, message):
     with pytest.raises(ConfigError) as info:

@@ -1,0 +1,220 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, mlops.elasticsearch contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Option specs, defined once: the job and datafeed bodies, each module's options, the bulk module's elements.
+
+Every place that takes a job or a datafeed (ml_anomaly_job, ml_datafeed, each element of ml_anomaly_jobs'
+``jobs`` and the role that passes them on) validates it with these specs, so Ansible converts and checks
+it the same way everywhere: ``"false"`` is false, ``2024`` is the id ``"2024"``, a misspelt key is refused
+with its name, and ES's aliases (``indexes``, ``aggs``) are accepted.
+
+FOR INTERNAL COLLECTION USE ONLY: the interfaces here may change in any release.
+Python versions supported: 3.9 and later.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.common.validation import (
+    check_type_bool, check_type_dict, check_type_int, check_type_list, check_type_str)
+
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError
+
+JOB_STATES = ("present", "absent", "opened", "closed", "reset")
+# A declared set converges to states that hold; reset is an action (it empties the job each time it runs), so the
+# bulk module and the role leave it to ml_anomaly_job.
+BULK_JOB_STATES = ("present", "absent", "opened", "closed")
+DATAFEED_STATES = ("present", "absent", "started", "stopped")
+
+# What GET returns but a job definition does not hold: accepted (so an export can be pasted) and ignored.
+JOB_GENERATED = ("job_type", "job_version", "create_time", "finished_time", "model_snapshot_id",
+                 "model_snapshot_min_version", "deleting", "blocked")
+DATAFEED_GENERATED = ("authorization",)
+
+
+def datafeed_body_spec():
+    """A datafeed's body, as the create API takes it (``indexes`` and ``aggs`` are ES's aliases)."""
+    return dict(
+        indices=dict(type="list", elements="str", aliases=["indexes"]),
+        query=dict(type="dict"),
+        aggregations=dict(type="dict", aliases=["aggs"]),
+        script_fields=dict(type="dict"),
+        runtime_mappings=dict(type="dict"),
+        scroll_size=dict(type="int"),
+        frequency=dict(type="str"),
+        query_delay=dict(type="str"),
+        chunking_config=dict(type="dict"),
+        delayed_data_check_config=dict(type="dict"),
+        indices_options=dict(type="dict"),
+        max_empty_searches=dict(type="int"),
+    )
+
+
+def _generated(names):
+    return dict((name, dict(type="raw")) for name in names)
+
+
+def job_datafeed_config_spec():
+    """A job's ``datafeed_config``: the datafeed body with its id, as ES's job create API and GET carry it."""
+    spec = datafeed_body_spec()
+    spec.update(datafeed_id=dict(type="str"), job_id=dict(type="str"))
+    spec.update(_generated(DATAFEED_GENERATED))
+    return spec
+
+
+def job_body_spec():
+    """A job's body, as the create API takes it; what GET adds is accepted and ignored."""
+    spec = dict(
+        description=dict(type="str"),
+        groups=dict(type="list", elements="str"),
+        analysis_config=dict(type="dict"),
+        analysis_limits=dict(type="dict"),
+        data_description=dict(type="dict"),
+        model_plot_config=dict(type="dict"),
+        custom_settings=dict(type="dict"),
+        results_index_name=dict(type="str"),
+        results_retention_days=dict(type="int"),
+        allow_lazy_open=dict(type="bool"),
+        model_snapshot_retention_days=dict(type="int"),
+        daily_model_snapshot_retention_after_days=dict(type="int"),
+        renormalization_window_days=dict(type="int"),
+        background_persist_interval=dict(type="str"),
+        system_annotations_retention_days=dict(type="int"),
+        # checked against job_datafeed_config_spec() by the job planner, where ml_anomaly_job and the bulk path
+        # both pass (a nested spec here would have to be documented twice, with every datafeed option)
+        datafeed_config=dict(type="dict"),
+    )
+    spec.update(_generated(JOB_GENERATED))
+    return spec
+
+
+def job_lifecycle_spec(states=JOB_STATES):
+    """What a job run takes besides its body (ml_anomaly_job's own options)."""
+    return dict(
+        job_id=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=list(states)),
+        recreate=dict(type="bool", default=False),
+        force=dict(type="bool", default=False),
+        timeout=dict(type="str"),
+        wait_for_completion=dict(type="bool", default=True),
+        delete_user_annotations=dict(type="bool", default=False),
+        allow_no_match=dict(type="bool", default=True),
+    )
+
+
+def anomaly_job_spec():
+    """ml_anomaly_job's options."""
+    spec = job_lifecycle_spec()
+    spec.update(job_body_spec())
+    return spec
+
+
+def datafeed_lifecycle_spec():
+    """What a datafeed run takes besides its body (ml_datafeed's own options)."""
+    return dict(
+        datafeed_id=dict(type="str"),
+        job_id=dict(type="str"),
+        state=dict(type="str", default="present", choices=list(DATAFEED_STATES)),
+        start=dict(type="str"),
+        end=dict(type="str"),
+        restart=dict(type="bool", default=False),
+        open_job=dict(type="bool", default=False),
+        recreate=dict(type="bool", default=False),
+        force=dict(type="bool", default=False),
+        timeout=dict(type="str"),
+    )
+
+
+def datafeed_spec():
+    """ml_datafeed's options."""
+    spec = datafeed_lifecycle_spec()
+    spec.update(datafeed_body_spec())
+    spec.update(_generated(DATAFEED_GENERATED))
+    return spec
+
+
+def bulk_job_spec():
+    """One element of ml_anomaly_jobs' ``jobs`` (and of the role's ``anomaly_detection_jobs``)."""
+    config = job_body_spec()
+    config.update(job_id=dict(type="str"))
+    feed_config = datafeed_body_spec()
+    feed_config.update(job_id=dict(type="str"), datafeed_id=dict(type="str"))
+    feed_config.update(_generated(DATAFEED_GENERATED))
+    return dict(
+        job_id=dict(type="str", required=True),
+        state=dict(type="str", default="opened", choices=list(BULK_JOB_STATES)),
+        config=dict(type="dict", options=config),
+        recreate=dict(type="bool", default=False),
+        force=dict(type="bool", default=False),
+        datafeed=dict(type="dict", options=dict(
+            datafeed_id=dict(type="str"),
+            state=dict(type="str", choices=list(DATAFEED_STATES)),
+            config=dict(type="dict", options=feed_config),
+            start=dict(type="str"),
+            end=dict(type="str"),
+        )),
+    )
+
+
+class OptionError(ConfigError):
+    """A value that does not fit its option spec; the message names its full path (``jobs[2].config.groups``)."""
+
+
+_CHECKS = {"bool": check_type_bool, "int": check_type_int, "dict": check_type_dict, "list": check_type_list,
+           "str": lambda value: check_type_str(value, allow_conversion=True)}
+_KINDS = {"bool": "true or false", "int": "an integer", "dict": "a mapping", "list": "a list", "str": "a string"}
+
+
+def _convert(path, kind, value):
+    if kind == "raw" or value is None:
+        return value
+    if kind == "int" and isinstance(value, bool):
+        raise OptionError("%s: expected an integer, got %r" % (path, value))
+    if kind == "str" and isinstance(value, (dict, list)):
+        raise OptionError("%s: expected a string, got %s" % (path, "a mapping" if isinstance(value, dict) else "a list"))
+    try:
+        return _CHECKS[kind](value)
+    except (TypeError, ValueError) as exc:
+        raise OptionError("%s: expected %s, got %r (%s)" % (path, _KINDS[kind], value, exc))
+
+
+def validate(spec, values, path):
+    """``values`` checked and converted against ``spec`` as Ansible checks a module's options, with the same
+    conversions (``"no"`` is false, ``"30"`` is 30), aliases, choices, defaults and required keys, and
+    unknown keys refused. Keys not given stay absent (no None fill). Raises OptionError naming the path."""
+    values = _convert(path, "dict", values)
+    names = {}
+    for name, option in spec.items():
+        for alias in [name] + list(option.get("aliases") or []):
+            names[alias] = name
+    out = {}
+    for key, value in values.items():
+        if key not in names:
+            raise OptionError("%s: unknown key %r; expected one of %s" % (path, key, ", ".join(sorted(spec))))
+        name = names[key]
+        if name in out:
+            raise OptionError("%s: %s and its alias are both given; give one" % (path, name))
+        out[name] = value
+    for name, option in spec.items():
+        where = "%s.%s" % (path, name)
+        if out.get(name) is None:
+            out.pop(name, None)
+            if option.get("required"):
+                raise OptionError("%s is required" % where)
+            if option.get("default") is not None:
+                out[name] = option["default"]
+            continue
+        value = _convert(where, option.get("type", "str"), out[name])
+        if option.get("type") == "list" and option.get("elements"):
+            value = [_convert("%s[%d]" % (where, i), option["elements"], item) for i, item in enumerate(value)]
+        if option.get("options"):
+            value = validate(option["options"], value, where)
+        if option.get("choices") is not None and value not in option["choices"]:
+            raise OptionError("%s: %r is not one of %s" % (where, value, ", ".join(option["choices"])))
+        out[name] = value
+    return out
+
+
+def given(values):
+    """The keys a user set in a nested-options dict (Ansible fills the others with None)."""
+    return dict((k, v) for k, v in (values or {}).items() if v is not None)
