@@ -21,19 +21,23 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.mlops.elasticsearch.plugins.module_utils import _datafeed
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import apply_changes
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed_config import desired_body as feed_body
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import (
     ConfigError, comparable, defaults_for_create, desired_body, differences, request_body, update_body,
     validate_id)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import datafeed_path as _dpath
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import job_path as _jpath
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
+    JOB_STATES, given, job_datafeed_config_spec, validate)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import (
     Action, Plan, ReconcileError, is_already_exists, is_conflict, is_missing)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, es_seconds, parse_duration
 
-STATES = ("present", "absent", "opened", "closed", "reset")
-# What a datafeed config from GET carries that a PUT must not (or need not) send again.
-DATAFEED_GENERATED = ("datafeed_id", "authorization")
+STATES = JOB_STATES
+# What a datafeed config from GET carries that a job's PUT need not send again (its id is sent, its job is the job).
+DATAFEED_GENERATED = ("job_id", "authorization")
 
 
 def _is_expression(job_id):
@@ -59,6 +63,7 @@ class JobRun(object):
         self.task = None
         self.final_state = None
         self.pre_actions = []
+        self.feed = None  # the datafeed declared with datafeed_config: its params for the datafeed planner
 
     # -- input -----------------------------------------------------------------------------------------------
 
@@ -79,13 +84,33 @@ class JobRun(object):
                     parse_duration(params[key])
                 except UnitError as exc:
                     raise ConfigError("%s: %s" % (key, exc))
+        if self.state == "absent":
+            return  # a delete needs no configuration: one given (the same task with state flipped) is not used
         self.body = desired_body(params)
         if self.body is not None and expression:
             raise ConfigError("the job's configuration options apply to one job, but job_id %r names several" % self.job_id)
-        if self.body is not None and self.state == "absent":
-            raise ConfigError("state=absent deletes the job; its configuration options are not used, remove them")
         if params.get("datafeed_config") is not None:
-            self.warn("datafeed_config is ignored: manage the job's datafeed with mlops.elasticsearch.ml_datafeed")
+            self.feed = self.declared_feed(params["datafeed_config"])
+            if self.body is None:
+                raise ConfigError("datafeed_config is given without the job's analysis_config: give the job's whole "
+                                  "body with it")
+
+    def declared_feed(self, value):
+        """``datafeed_config`` as ES's job create API takes it: the datafeed's body, its id defaulting (as ES
+        defaults it) to the job's id, or to the id of the datafeed the job already has."""
+        config = given(validate(job_datafeed_config_spec(), value, "datafeed_config"))
+        if config.get("job_id") not in (None, self.job_id):
+            raise ConfigError("datafeed_config.job_id is %r, but the job is %r; leave it out" % (config["job_id"], self.job_id))
+        if config.pop("authorization", None) is not None:
+            self.warn("datafeed_config.authorization is ignored: Elasticsearch records the creating user's roles itself")
+        params = dict(config, job_id=self.job_id, state="present")
+        if "indices" not in config:
+            raise ConfigError("datafeed_config.indices is required: the datafeed reads them")
+        try:
+            feed_body(params)
+        except ConfigError as exc:
+            raise ConfigError("datafeed_config.%s" % exc)
+        return params
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -111,6 +136,20 @@ class JobRun(object):
     def datafeed_id(self):
         config = (self.job or {}).get("datafeed_config")
         return config.get("datafeed_id") if config else None
+
+    def feed_params(self):
+        """The declared datafeed's params for the datafeed planner, its id resolved against the job as read."""
+        if self.feed is None:
+            return None
+        return dict(self.feed, datafeed_id=self.feed.get("datafeed_id") or self.datafeed_id() or self.job_id)
+
+    def create_body(self):
+        """The job's PUT body; a declared datafeed goes in it, so that ES creates the two in one request."""
+        body = request_body(self.body)
+        feed = self.feed_params()
+        if feed is not None:
+            body["datafeed_config"] = dict(feed_body(feed), datafeed_id=feed["datafeed_id"])
+        return body
 
     def job_state(self):
         return (self.stats or {}).get("state", "closed")
@@ -225,6 +264,9 @@ class JobRun(object):
         return state if state != "opening" else "opening"
 
     def plan_recreate(self, state):
+        """close, delete, then one PUT that re-creates the job with its datafeed (``datafeed_config``): no moment
+        after the PUT where the datafeed exists only in this run's memory. Should the PUT fail, the failure
+        carries the datafeed's body (``datafeed_config``) to declare on the re-run."""
         if state is None or self.stats is None:
             self.read_stats()
             state = self.job_state()
@@ -233,24 +275,31 @@ class JobRun(object):
         self.read_feed_stats()
         feed = self.datafeed_id()
         saved_feed = None
-        if feed:
+        if feed and self.feed is None:
             saved_feed = dict((k, v) for k, v in self.job["datafeed_config"].items() if k not in DATAFEED_GENERATED)
         restart = self.feed_started()
         was_open = state in ("opened", "opening", "failed")
         if was_open:
             self.add_close(force=state == "failed", note=("also stops datafeed [%s]" % feed) if restart else None,
                            leaves="closed")
-        self.add_delete(note=("also deletes datafeed [%s]" % feed) if feed else None,
-                        leaves="deleted (with its results%s)" % (" and datafeed" if feed else ""))
-        self.add_create(leaves="re-created%s" % (", without its datafeed" if feed else ""))
+            if self.state not in ("closed", "reset"):
+                self.plan.restore_after = "close_job"  # a failed delete leaves the old job: run it as before
+                self.plan.restore = [self.open_action()] + ([self.start_datafeed_action(feed)] if restart else [])
+        delete = self.add_delete(note=("also deletes datafeed [%s]" % feed) if feed else None, wait=True,
+                                 leaves="deleted (with its results%s)" % (" and datafeed [%s]" % feed if feed else ""))
+        body = self.create_body()
         if saved_feed is not None:
-            self.plan.add(Action("put_datafeed", "put_datafeed", "PUT", _dpath(feed),
-                                 kwargs={"datafeed_id": feed, "body": saved_feed}, body_arg="body",
-                                 leaves="re-created with its datafeed, closed",
-                                 verify=lambda api: api.datafeed(feed) is not None, tolerate=is_already_exists))
+            body["datafeed_config"] = saved_feed
+            delete.loses = ({"datafeed_config": saved_feed},
+                            "Its datafeed [%s] was deleted with it; its body is in this result's datafeed_config: "
+                            "give it to the task as datafeed_config so that the run that re-creates the job "
+                            "re-creates the datafeed too." % feed)
+        create = self.add_create(body=body, leaves="re-created%s" % (" with its datafeed" if feed else ""))
+        create.puts_back = "delete_job"
+        create.restorable = False  # the old job is gone: nothing to bring back to running
         if was_open and self.state not in ("closed", "reset"):
             self.add_open(leaves="re-created and open")
-            if restart and self.state != "closed":
+            if restart:
                 self.add_start_datafeed(feed)
             return "opened"
         return "closed"
@@ -333,11 +382,11 @@ class JobRun(object):
 
     # -- actions ---------------------------------------------------------------------------------------------
 
-    def add_create(self, leaves="created"):
-        self.plan.add(Action("put_job", "put_job", "PUT", _jpath(self.job_id),
-                             kwargs={"job_id": self.job_id, "body": request_body(self.body)}, body_arg="body",
-                             leaves=leaves, on_result=self._take_job, verify=self._exists_as_declared,
-                             tolerate=is_already_exists))
+    def add_create(self, body=None, leaves="created"):
+        return self.plan.add(Action("put_job", "put_job", "PUT", _jpath(self.job_id),
+                                    kwargs={"job_id": self.job_id, "body": body or self.create_body()},
+                                    body_arg="body", leaves=leaves, on_result=self._take_job,
+                                    verify=self._exists_as_declared, tolerate=is_already_exists))
 
     def _exists_as_declared(self, api):
         job = api.job(self.job_id)
@@ -349,9 +398,18 @@ class JobRun(object):
     def _is_open(self, api):
         return (api.job_stats(self.job_id) or {}).get("state") in ("opened", "opening")
 
-    def _is_gone(self, api):
+    def _is_gone(self, api, wait=None):
+        """Whether the job is deleted; one whose delete is running is waited for (within ``timeout``) unless the
+        run asked not to wait, in which case the running delete counts."""
         job = api.job(self.job_id)
-        return job is None or (job.get("blocked") or {}).get("reason") == "delete"
+        deleting = job is not None and (job.get("blocked") or {}).get("reason") == "delete"
+        if deleting and (wait if wait is not None else self.params.get("wait_for_completion", True)):
+            job = api.wait_for_job_unblocked(self.job_id, timeout=self.wait_seconds(), interval=1.0)
+            deleting = False
+        return job is None or deleting
+
+    def _is_closed(self, api):
+        return (api.job_stats(self.job_id) or {}).get("state", "closed") == "closed"
 
     def add_update(self, body, leaves="updated"):
         self.plan.add(Action("update_job", "update_job", "POST", _jpath(self.job_id, "_update"),
@@ -371,16 +429,18 @@ class JobRun(object):
         """Close; with ``gone_ok`` (on the way to deleting it) a job someone else deleted meanwhile is fine."""
         self.plan.add(Action("close_job", "close_job", "POST", _jpath(self.job_id, "_close"),
                              kwargs={"job_id": self.job_id, "force": force or None, "timeout": self.params.get("timeout")},
-                             note=note, leaves=leaves, verify=self._is_gone if gone_ok else None,
+                             note=note, leaves=leaves,
+                             verify=(lambda api: self._is_gone(api, wait=False)) if gone_ok else self._is_closed,
                              tolerate=is_missing if gone_ok else None))
 
-    def add_delete(self, force=False, note=None, leaves="deleted"):
-        self.plan.add(Action("delete_job", "delete_job", "DELETE", _jpath(self.job_id),
-                             kwargs={"job_id": self.job_id, "force": force or None,
-                                     "wait_for_completion": self.params.get("wait_for_completion", True),
-                                     "delete_user_annotations": self.params.get("delete_user_annotations")},
-                             note=note, leaves=leaves, on_result=self._take_task, verify=self._is_gone,
-                             tolerate=is_missing))
+    def add_delete(self, force=False, note=None, leaves="deleted", wait=None):
+        """Delete; with ``wait`` (a recreate) always until the job is gone, whatever wait_for_completion says."""
+        wait = self.params.get("wait_for_completion", True) if wait is None else wait
+        return self.plan.add(Action("delete_job", "delete_job", "DELETE", _jpath(self.job_id),
+                                    kwargs={"job_id": self.job_id, "force": force or None, "wait_for_completion": wait,
+                                            "delete_user_annotations": self.params.get("delete_user_annotations")},
+                                    note=note, leaves=leaves, on_result=self._take_task,
+                                    verify=lambda api: self._is_gone(api, wait=wait), tolerate=is_missing))
 
     def start_datafeed_action(self, feed):
         return Action("start_datafeed", "start_datafeed", "POST", _dpath(feed, "_start"),
@@ -477,4 +537,9 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
         result["task"] = job_run.task
     if diff_mode:
         result["diff"] = job_run.diff(before_job, before_state)
+    feed = job_run.feed_params()
+    if feed is not None and "put_job" not in job_run.plan.names():
+        # the job was there: its declared datafeed is converged as ml_datafeed would (a PUT of the job carried it)
+        result["datafeed"] = _datafeed.run(api, feed, check_mode, diff_mode, job_run.warn)
+        result["changed"] = result["changed"] or result["datafeed"]["changed"]
     return result

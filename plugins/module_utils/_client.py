@@ -13,6 +13,9 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import math
+import os
+import time
 import traceback
 import warnings
 
@@ -24,6 +27,7 @@ try:
     from requests.adapters import HTTPAdapter
     from urllib3.exceptions import (ConnectTimeoutError, InsecureRequestWarning, MaxRetryError, NewConnectionError,
                                     ReadTimeoutError)
+    from urllib3.exceptions import SSLError as Urllib3SSLError
     from urllib3.util.retry import Retry
 except ImportError:
     HAS_REQUESTS = False
@@ -34,9 +38,13 @@ else:
     REQUESTS_IMPORT_ERROR = None
 
 DEFAULT_HOST = "http://localhost:9200"
-RETRY_STATUSES = frozenset((429, 502, 503, 504))
-# Statuses that mean the server refused the request before doing anything: safe to resend any call.
-REJECTED_STATUSES = frozenset((429, 503))
+# Statuses urllib3 retries (429 is judged by its cause in EsClient.request, which needs the body).
+RETRY_STATUSES = frozenset((502, 503, 504))
+# A status that means the server refused the request before doing anything: safe to resend any call.
+REJECTED_STATUSES = frozenset((503,))
+# The 429s that pass: a full thread pool queue, a tripped circuit breaker. Any other 429 is ES's answer for this
+# request, such as "no ML nodes with sufficient capacity" (a status_exception), and waiting does not change it.
+TRANSIENT_429 = frozenset(("es_rejected_execution_exception", "circuit_breaking_exception"))
 RETRY_AFTER_MAX = 30.0
 
 
@@ -130,9 +138,12 @@ class ElasticsearchError(Exception):
     """
 
     def __init__(self, message, method=None, path=None, status=None, error_type=None, reason=None, body=None,
-                 uncertain=False):
+                 uncertain=False, settle_seconds=0.0):
         super(ElasticsearchError, self).__init__(message)
         self.uncertain = uncertain  # the request was sent, but whether it took effect is unknown
+        # with ``uncertain``: how long the request may still be in flight on the server (a read that timed out);
+        # 0 when the server ended the exchange (a broken connection), so what is read back is final
+        self.settle_seconds = settle_seconds
         self.message = message
         self.method = method
         self.path = path
@@ -167,6 +178,9 @@ class ElasticsearchError(Exception):
             message = "%s: %d %s" % (where, status, (json.dumps(body)[:300] if body else "no response body"))
         if top_type and (top_type, top_reason) != (root_type, root_reason):
             message += " (while handling %s: %s)" % (top_type, top_reason)
+        causes = _causes(error, (root_type, root_reason), (top_type, top_reason))
+        if causes:
+            message += "; caused by " + "; caused by ".join("%s: %s" % cause for cause in causes)
         if status == 401:
             message += ". Elasticsearch did not accept the credentials (%s); check them, or their environment " \
                        "variables ELASTICSEARCH_USERNAME/ELASTICSEARCH_PASSWORD, ELASTICSEARCH_API_KEY, " \
@@ -185,6 +199,18 @@ class ElasticsearchError(Exception):
         if self.error_type is not None:
             out["error"] = dict(type=self.error_type, reason=self.reason)
         return out
+
+
+def _causes(error, *shown):
+    """The ``caused_by`` chain of an ES error (its root reason is often only there), less what is shown already."""
+    out = []
+    node = error.get("caused_by") if isinstance(error, dict) else None
+    while isinstance(node, dict) and len(out) < 5:
+        cause = (node.get("type"), node.get("reason"))
+        if cause not in shown and cause not in out and cause[1]:
+            out.append(cause)
+        node = node.get("caused_by")
+    return out
 
 
 def _auth_words(kind):
@@ -256,9 +282,12 @@ class _BoundedRetry(Retry):
         return None if value is None else min(value, RETRY_AFTER_MAX)
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        if self.on_retry is not None:
+        if isinstance(error, Urllib3SSLError):
+            raise MaxRetryError(_pool, url, error)  # a certificate that fails verification fails the same way again
+        fresh = super(_BoundedRetry, self).increment(method, url, response, error, _pool, _stacktrace)
+        if self.on_retry is not None:  # only now is it certain that the request is sent again
             self.on_retry(method, url, response.status if response is not None else None, error)
-        return super(_BoundedRetry, self).increment(method, url, response, error, _pool, _stacktrace)
+        return fresh
 
 
 class EsClient(object):
@@ -279,10 +308,19 @@ class EsClient(object):
 
     def __init__(self, hosts=None, cloud_id=None, username=None, password=None, api_key=None, api_key_id=None,
                  bearer_token=None, validate_certs=True, ca_path=None, client_cert=None, client_key=None,
-                 request_timeout=30.0, retries=3, backoff_factor=0.5, warn=None):
+                 request_timeout=30.0, retries=3, backoff_factor=0.5, warn=None, sleep=time.sleep):
         self._warn = warn or (lambda message: None)
+        self._sleep = sleep
         self.retry_log = []
-        self.request_timeout = float(request_timeout)
+        self.request_timeout = _positive("request_timeout", request_timeout)
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ElasticsearchError("retries must be a whole number of 0 or more, got %r" % (retries,))
+        self.retries = retries
+        self.backoff_factor = backoff_factor
+        for name, path in (("ca_path", ca_path), ("client_cert", client_cert), ("client_key", client_key)):
+            if path and not os.path.isfile(path):
+                raise ElasticsearchError("%s %s is not a file that exists here; give the path of the PEM file on the "
+                                         "host that runs the module" % (name, path))
         if cloud_id:
             hosts = [decode_cloud_id(cloud_id)]
         urls = []
@@ -341,13 +379,17 @@ class EsClient(object):
         text = host.strip()
         if "://" not in text:
             text = "http://" + text
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ElasticsearchError("hosts entry %r is not an http(s) URL such as https://es.example.com:9200"
-                                     % redact_url(text))
+        example = "an http(s) URL such as https://es.example.com:9200"
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError as exc:  # a port out of range or not a number, a bad IPv6 literal
+            raise ElasticsearchError("hosts entry %r is not %s (%s)" % (_shown_host(text), example, exc))
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+            raise ElasticsearchError("hosts entry %r is not %s" % (_shown_host(text), example))
         netloc = parts.hostname if ":" not in parts.hostname else "[%s]" % parts.hostname
-        if parts.port:
-            netloc += ":%d" % parts.port
+        if port:
+            netloc += ":%d" % port
         url = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
         return url, parts.username, parts.password
 
@@ -395,10 +437,21 @@ class EsClient(object):
                 data = "".join(json.dumps(doc, separators=(",", ":")) + "\n" for doc in body).encode("utf-8")
                 headers["Content-Type"] = "application/x-ndjson"
             else:
-                data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+                data = _json_bytes(method, path, body)
                 headers["Content-Type"] = "application/json"
-        session = self._sessions[bool(idempotent)]
         wait = self.request_timeout if timeout is None else max(float(timeout), self.request_timeout)
+        attempt = 0
+        while True:
+            response = self._send(method, path, query, data, headers, idempotent, wait)
+            if response.status_code != 429 or attempt >= self.retries or not _transient_429(response):
+                return self._decode(method, path, response, ok_statuses, not_found_ok)
+            self._record_retry(method, response.url, 429, None)
+            self._sleep(_retry_after(response, self.backoff_factor * (2 ** attempt)))
+            attempt += 1
+
+    def _send(self, method, path, query, data, headers, idempotent, wait):
+        """One request to the first host that takes it (failing over only when it never reached a host)."""
+        session = self._sessions[bool(idempotent)]
         tried = []
         start = self._current
         for offset in range(len(self.hosts)):
@@ -423,14 +476,14 @@ class EsClient(object):
                     raise ElasticsearchError(
                         "%s %s: no response from %s within %ss (request_timeout); the request may or may not have "
                         "been applied" % (method, path.lstrip("/"), redact_url(base), _seconds(wait)),
-                        method=method, path=path, uncertain=True)
+                        method=method, path=path, uncertain=True, settle_seconds=self.request_timeout)
                 raise ElasticsearchError(
                     "%s %s: the connection to %s broke before a response came back (%s); the request may or may "
                     "not have been applied" % (method, path.lstrip("/"), redact_url(base), _short_reason(exc)),
                     method=method, path=path, uncertain=True)
             if index != self._current:
                 self._current = index
-            return self._decode(method, path, response, ok_statuses, not_found_ok)
+            return response
         raise ElasticsearchError(
             "%s %s: could not connect to any Elasticsearch host: %s. Check hosts (or ELASTICSEARCH_HOSTS / cloud_id) "
             "and that the cluster is running and reachable from where the module runs"
@@ -446,6 +499,53 @@ class EsClient(object):
         if response.status_code == 404 and not_found_ok:
             return None
         raise ElasticsearchError.from_response(method, path, response.status_code, body, self.auth_kind)
+
+
+def _positive(name, value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
+        raise ElasticsearchError("%s must be a number of seconds above 0, got %r" % (name, value))
+    return number
+
+
+def _shown_host(text):
+    """A hosts entry as it may be printed: without user info (a password may be in it)."""
+    if "@" in text:
+        scheme, _sep, rest = text.partition("://")
+        text = "%s://%s" % (scheme, rest.rsplit("@", 1)[1])
+    return text
+
+
+def _json_bytes(method, path, body):
+    try:
+        return json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except ValueError:
+        raise ElasticsearchError("%s %s: the request body holds NaN or Infinity, which JSON cannot carry; give a "
+                                 "finite number" % (method, path.lstrip("/")), method=method, path=path)
+
+
+def _transient_429(response):
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return True  # not ES's envelope (a proxy's): nothing says it is final
+    if not isinstance(error, dict):
+        return True
+    roots = error.get("root_cause") or []
+    types = set([error.get("type")] + [r.get("type") for r in roots if isinstance(r, dict)])
+    return bool(types & TRANSIENT_429)
+
+
+def _retry_after(response, backoff):
+    value = response.headers.get("Retry-After")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return backoff
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX) if math.isfinite(seconds) else backoff
 
 
 def _encode_params(params):

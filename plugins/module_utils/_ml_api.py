@@ -28,7 +28,9 @@ ENDPOINTS = {
     "ml.get_job_stats": ("GET", True),
     "ml.update_job": ("POST", True),
     "ml.open_job": ("POST", False),
-    "ml.close_job": ("POST", True),
+    # close and stop are not resent blindly after a lost response: a first copy arriving after the reopen (restart)
+    # that follows would undo it. The reconcile engine reads back, waits for it to settle, then resends.
+    "ml.close_job": ("POST", False),
     "ml.delete_job": ("DELETE", False),
     "ml.reset_job": ("POST", True),
     "ml.put_datafeed": ("PUT", False),
@@ -36,7 +38,7 @@ ENDPOINTS = {
     "ml.get_datafeed_stats": ("GET", True),
     "ml.update_datafeed": ("POST", True),
     "ml.start_datafeed": ("POST", False),
-    "ml.stop_datafeed": ("POST", True),
+    "ml.stop_datafeed": ("POST", False),
     "ml.delete_datafeed": ("DELETE", False),
     "ml.info": ("GET", True),
     "ml.put_calendar": ("PUT", False),
@@ -247,6 +249,17 @@ class MlApi(object):
                                   last=last)
             self._sleep(min(delay, max(0.0, deadline - self._clock())))
             delay = min(delay * 2, interval)
+
+    def settle(self, check, seconds, interval=0.5):
+        """Poll ``check()`` until it holds or ``seconds`` have passed; whether it held (never raises a timeout)."""
+        deadline = self._clock() + float(seconds)
+        delay = min(0.1, interval)
+        while not check():
+            if self._clock() >= deadline:
+                return False
+            self._sleep(min(delay, max(0.0, deadline - self._clock())))
+            delay = min(delay * 2, interval)
+        return True
 
     def wait_for_job_state(self, job_id, states, timeout=60, interval=1.0, lazy_ok=False):
         """Poll job stats until the state is one of ``states`` (or, with ``lazy_ok``, ``opening`` with no node)."""

@@ -53,7 +53,7 @@ class Action(object):
     """
 
     def __init__(self, name, api_method, method, path, kwargs=None, body_arg=None, note=None, leaves=None,
-                 on_result=None, verify=None, tolerate=None):
+                 on_result=None, verify=None, tolerate=None, loses=None, puts_back=None, restorable=True):
         self.name = name
         self.api_method = api_method
         self.method = method
@@ -65,6 +65,11 @@ class Action(object):
         self.on_result = on_result
         self.verify = verify  # verify(api) -> bool: does the state this step aims at hold now?
         self.tolerate = tolerate  # tolerate(exc) -> bool: an error that may only mean someone else did it first
+        # what this step removes that a later step of the plan puts back (a datafeed deleted with its job): when
+        # the plan fails in between, the failure carries it, so that nothing lives only in this run's memory
+        self.loses = loses  # (details for the failure result, words saying how to put it back)
+        self.puts_back = puts_back  # the name of the step whose ``loses`` this one puts back
+        self.restorable = restorable  # False: when this step fails there is nothing left to restore (a new job)
         self.result = None
 
     def call(self, api):
@@ -114,25 +119,43 @@ class Plan(object):
             if check_mode:
                 continue
             try:
-                action.call(api)
+                self._call(api, action)
             except ElasticsearchError as exc:
-                settled = self._settle(api, action, exc)
-                if settled is None:
-                    self._fail(api, action, done, exc, start_state)
-                action.note = "; ".join(n for n in (action.note, settled) if n)
+                self._fail(api, action, done, exc, start_state)
             if action.on_result is not None:
                 action.on_result(action.result)
             done.append(action)
         return [a.as_dict() for a in self.actions]
 
+    @classmethod
+    def _call(cls, api, action):
+        """Call one action; a lost response or a lost race is settled (see Action). Raises when it failed,
+        the error of the resend included, so that every failure takes the same way out (restore, message)."""
+        try:
+            action.call(api)
+        except ElasticsearchError as exc:
+            settled = cls._settle(api, action, exc)
+            if settled is None:
+                raise
+            action.note = "; ".join(n for n in (action.note, settled) if n)
+
     @staticmethod
     def _settle(api, action, exc):
-        """Whether a failed step's end state was reached anyway; a note saying how, or None."""
+        """Whether a failed step's end state was reached anyway; a note saying how, or None.
+
+        A request whose response timed out may still be in flight on the server. Its end state is polled for
+        ``exc.settle_seconds`` (the time the request was already given) before the step is judged not applied and
+        sent again, so that a first copy arriving late cannot undo what the run does next. A copy held by the
+        server for longer than that can still land: docs/troubleshooting.md says so.
+        """
         raced = action.tolerate is not None and action.tolerate(exc)
         if action.verify is None or not (exc.uncertain or raced):
             return None
         try:
-            reached = action.verify(api)
+            if exc.uncertain and exc.settle_seconds:
+                reached = api.settle(check=lambda: action.verify(api), seconds=exc.settle_seconds)
+            else:
+                reached = action.verify(api)
         except ElasticsearchError:
             return None
         if reached:
@@ -140,7 +163,7 @@ class Plan(object):
                 return "its response was lost; read back, it had taken effect"
             return "someone else had done it (%s: %s); read back, it holds" % (exc.error_type, exc.reason)
         if exc.uncertain:
-            action.call(api)  # it provably had no effect, so sending it again cannot apply it twice
+            action.call(api)  # not applied in the time it was given: only now is a second copy safe to send
             return "its response was lost; read back, it had not taken effect, so it was sent again"
         return None
 
@@ -148,14 +171,14 @@ class Plan(object):
         if not done:
             raise exc  # nothing changed yet: Elasticsearch's own error says it all
         restored, restore_error = [], None
-        if self.restore_after in [a.name for a in done]:
+        names = [a.name for a in done]
+        if self.restore_after in names and action.restorable:
             for step in self.restore:
                 try:
-                    step.call(api)
+                    self._call(api, step)
                 except ElasticsearchError as error:
-                    if self._settle(api, step, error) is None:
-                        restore_error = error
-                        break
+                    restore_error = error
+                    break
                 restored.append(step.name)
         message = "%s. Done before it failed: %s." % (exc, ", ".join(a.name for a in done))
         if restored and restore_error is None:
@@ -166,8 +189,13 @@ class Plan(object):
             if restore_error is not None:
                 message += " Restoring its run state failed too (%s)." % restore_error
             message += " %s is left %s; run the task again to finish." % (self.subject, left)
+        details = {}
+        for step in done:
+            if step.loses and not any(later.puts_back == step.name for later in done):
+                details.update(step.loses[0])
+                message += " " + step.loses[1]
         raise StepFailed(message, actions=[a.as_dict() for a in done], failed_action=action.as_dict(),
-                         restored=restored, status=exc.status)
+                         restored=restored, status=exc.status, **details)
 
 
 def is_conflict(exc, words):

@@ -116,7 +116,11 @@ def test_recreate_restores_datafeed_and_run_state(es):
     _with_feed(es, started=True)
     changed = dict(CONFIG, bucket_span="30m")
     planned = _run(es, check=True, job_id="j1", analysis_config=changed, recreate=True)
-    assert _names(planned) == ["close_job", "delete_job", "put_job", "put_datafeed", "open_job", "start_datafeed"]
+    # the datafeed travels in the job's PUT (datafeed_config): ES creates the two in one request, so no step leaves
+    # the datafeed only in this run's memory
+    assert _names(planned) == ["close_job", "delete_job", "put_job", "open_job", "start_datafeed"]
+    assert planned["actions"][2]["body"]["datafeed_config"]["indices"] == ["logs-*"]
+    assert planned["actions"][2]["body"]["datafeed_config"]["datafeed_id"] == "datafeed-j1"
     assert _writes(es) == []
     done = _run(es, job_id="j1", analysis_config=changed, recreate=True)
     assert _names(done) == _names(planned)
@@ -346,11 +350,60 @@ def test_adopt_a_kibana_export(es):
     assert _writes(es) == []
 
 
-def test_datafeed_config_is_ignored_with_a_warning(es):
-    result = _run(es, job_id="j1", analysis_config=CONFIG, datafeed_config={"indices": ["x"]})
-    assert _names(result) == ["put_job"]
-    assert result["warnings"] == ["datafeed_config is ignored: manage the job's datafeed with "
-                                  "mlops.elasticsearch.ml_datafeed"]
+def test_datafeed_config_declares_the_datafeed(es):
+    """A job's datafeed_config (the create API's own key) declares its datafeed: created with the job in one PUT,
+    its id defaulting to the job's id as ES defaults it (DatafeedConfig built in TransportPutJobAction; ES docs
+    "Create anomaly detection jobs": datafeed_config), converged by difference once the job exists."""
+    planned = _run(es, check=True, job_id="j1", analysis_config=CONFIG, datafeed_config={"indexes": ["logs-*"]})
+    assert _names(planned) == ["put_job"]
+    assert planned["actions"][0]["body"]["datafeed_config"] == {"indices": ["logs-*"], "datafeed_id": "j1"}
+    assert _writes(es) == []
+    created = _run(es, job_id="j1", analysis_config=CONFIG, datafeed_config={"indexes": ["logs-*"]})
+    assert _names(created) == ["put_job"] and "datafeed" not in created
+    assert es("GET", "/_ml/datafeeds/j1").json["datafeeds"][0]["indices"] == ["logs-*"]
+    es.clear_log()
+    same = _run(es, job_id="j1", analysis_config=CONFIG, datafeed_config={"indices": ["logs-*"]})
+    assert same["changed"] is False and same["datafeed"]["changed"] is False
+    assert _writes(es) == []
+    changed = _run(es, job_id="j1", analysis_config=CONFIG,
+                   datafeed_config={"indices": ["logs-*", "more-*"], "aggs": None, "scroll_size": "500"})
+    assert changed["changed"] is True and _names(changed) == []
+    assert [a["action"] for a in changed["datafeed"]["actions"]] == ["update_datafeed"]
+    assert es("GET", "/_ml/datafeeds/j1").json["datafeeds"][0]["scroll_size"] == 500
+
+
+def test_datafeed_config_takes_the_id_of_the_datafeed_the_job_has(es):
+    _with_feed(es)
+    es.clear_log()
+    result = _run(es, job_id="j1", analysis_config=CONFIG, datafeed_config={"indices": ["logs-*"]})
+    assert result["changed"] is False and result["datafeed"]["datafeed"]["datafeed_id"] == "datafeed-j1"
+    assert _writes(es) == []
+
+
+def test_a_whole_get_of_a_job_with_its_datafeed_adopts_as_a_noop(es):
+    _with_feed(es, started=True)
+    export = es("GET", "/_ml/anomaly_detectors/j1").json["jobs"][0]  # generated keys, datafeed_config and all
+    assert "datafeed_config" in export
+    es.clear_log()
+    adopted = _run(es, **export)
+    assert adopted["changed"] is False, (adopted["changes"], adopted["datafeed"]["changes"])
+    assert _writes(es) == []
+
+
+@pytest.mark.parametrize("feed,message", [
+    ({"indices": ["x"], "job_id": "other"}, "datafeed_config.job_id is 'other', but the job is 'j1'"),
+    ({"query": {}}, "datafeed_config.indices is required"),
+    ({"indices": ["x"], "frequency": "often"}, "datafeed_config.frequency: 'often' is not a time value"),
+    ({"indices": ["x"], "indexs": ["y"]}, "datafeed_config: unknown key 'indexs'"),
+    ({"indices": ["x"], "scroll_size": "many"}, "datafeed_config.scroll_size: expected an integer"),
+    ("yes", "datafeed_config: expected a mapping"),
+])
+def test_datafeed_config_is_checked_before_any_request(es, feed, message):
+    es.clear_log()
+    with pytest.raises(ConfigError) as info:
+        _run(es, job_id="j1", analysis_config=CONFIG, datafeed_config=feed)
+    assert message in str(info.value)
+    assert es.log() == []
 
 
 def test_es_errors_surface_verbatim(es):

@@ -59,7 +59,7 @@ CASES = [
     ("present: recreate, open job, started datafeed", {"started": True, "feed": True},
      {"analysis_config": dict(CONFIG, bucket_span="1h"), "recreate": True},
      ["GET " + J, "GET " + J + "/_stats", "GET " + D + "/_stats", "POST " + J + "/_close", "DELETE " + J, "PUT " + J,
-      "PUT " + D, "POST " + J + "/_open", "POST " + D + "/_start"]),
+      "POST " + J + "/_open", "POST " + D + "/_start"]),  # the datafeed is re-created by the job's PUT
 ]
 
 
