@@ -6,6 +6,7 @@ import json
 
 import pytest
 import requests
+import trustme
 
 from esml_emulator.app import Security
 from esml_emulator.server import EmulatorServer
@@ -96,4 +97,19 @@ def secured_server():
                         api_keys={"key1": ("s3cr3tkey", ["manage_ml"])}, tokens={"tok3n-value": ["manage_ml"]})
     server = EmulatorServer(security=security).start()
     yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_server(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    paths = dict((name, str(directory / (name + ".pem"))) for name in ("cert", "key", "ca", "other_ca"))
+    cert.private_key_and_cert_chain_pem.write_to_path(paths["cert"])
+    cert.private_key_pem.write_to_path(paths["key"])
+    ca.cert_pem.write_to_path(paths["ca"])
+    trustme.CA().cert_pem.write_to_path(paths["other_ca"])
+    server = EmulatorServer(certfile=paths["cert"], keyfile=paths["key"]).start()
+    yield server, paths
     server.stop()

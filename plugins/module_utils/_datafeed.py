@@ -14,6 +14,7 @@ Python versions supported: 3.9 and later.
 from __future__ import annotations
 
 import copy
+import re
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import apply_changes
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed_config import (
@@ -64,8 +65,30 @@ class DatafeedRun(object):
         self.body = desired_body(self.params)
         if (self.params.get("start") is not None or self.params.get("end") is not None) and self.state != "started":
             raise ConfigError("start and end apply to state=started")
+        self.check_window()
         if self.params.get("authorization") is not None:
             self.warn("authorization is ignored: Elasticsearch records the creating user's roles itself")
+
+    def check_window(self):
+        """start and end as ES parses them (epoch ms, ISO 8601 with a zone, or date math from ``now``), end after
+        start, refused before the datafeed is created rather than by the start that follows it."""
+        found = {}
+        for key in ("start", "end"):
+            value = self.params.get(key)
+            if value is None:
+                continue
+            text = str(value).strip()
+            if text.startswith("now"):
+                if not re.match(r"now([+-]\d+[yMwdhHms])*(/[yMwdhHms])?\Z", text):
+                    raise ConfigError("%s: %r is not a date: give epoch milliseconds, ISO 8601 (such as "
+                                      "2026-01-31T00:00:00Z) or date math such as now-1d" % (key, value))
+                continue
+            found[key] = epoch_ms(text)
+            if found[key] is None:
+                raise ConfigError("%s: %r is not a date: give epoch milliseconds, ISO 8601 (such as "
+                                  "2026-01-31T00:00:00Z) or date math such as now-1d" % (key, value))
+        if "start" in found and "end" in found and found["end"] <= found["start"]:
+            raise ConfigError("end (%s) must be after start (%s)" % (self.params["end"], self.params["start"]))
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -164,6 +187,9 @@ class DatafeedRun(object):
             self.notes.append("the datafeed has already fed its job up to end %s; set restart=true to run it again"
                               % self.params["end"])
             return state
+        if job_id and job_stats is None:
+            raise ReconcileError("cannot start datafeed [%s] because its job [%s] does not exist; create the job "
+                                 "(mlops.elasticsearch.ml_anomaly_job) first" % (self.datafeed_id, job_id))
         job_state = (job_stats or {}).get("state", "closed")
         if job_state not in ("opened", "opening"):
             if not self.params.get("open_job"):

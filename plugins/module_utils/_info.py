@@ -29,8 +29,11 @@ def _expression(value):
 def jobs_info(api, params):
     expression = _expression(params.get("job_id"))
     allow = params.get("allow_no_match", True)
-    found = api.get_jobs(expression, allow_no_match=allow, exclude_generated=params.get("exclude_generated") or None)
-    configs = found.get("jobs") or []
+    # ES answers 404 for an exact id that does not exist, whatever allow_no_match says: with it, "no such job" is
+    # the empty answer an audit asks for
+    found = api.get_jobs(expression, allow_no_match=allow, exclude_generated=params.get("exclude_generated") or None,
+                         not_found_ok=allow)
+    configs = (found or {}).get("jobs") or []
     out = [{"job_id": job["job_id"], "config": job} for job in configs]
     if params.get("include_stats", True) and out:
         stats = api.get_job_stats(expression, allow_no_match=allow).get("jobs") or []
@@ -50,8 +53,8 @@ def datafeeds_info(api, params):
     expression = _expression(params.get("datafeed_id"))
     allow = params.get("allow_no_match", True)
     found = api.get_datafeeds(expression, allow_no_match=allow,
-                              exclude_generated=params.get("exclude_generated") or None)
-    configs = found.get("datafeeds") or []
+                              exclude_generated=params.get("exclude_generated") or None, not_found_ok=allow)
+    configs = (found or {}).get("datafeeds") or []
     out = [{"datafeed_id": feed["datafeed_id"], "job_id": feed.get("job_id"), "config": feed} for feed in configs]
     if params.get("include_stats", True) and out:
         stats = api.get_datafeed_stats(expression, allow_no_match=allow).get("datafeeds") or []
@@ -64,16 +67,16 @@ def datafeeds_info(api, params):
 
 def filters_info(api, params):
     """Filters by id, wildcard or list (all when omitted): one request."""
-    found = api.get_filters(_expression(params.get("filter_id")), size=10000)
-    filters = found.get("filters") or []
+    found = api.get_filters(_expression(params.get("filter_id")), size=10000, not_found_ok=True)
+    filters = (found or {}).get("filters") or []
     return {"changed": False, "filters": filters, "count": len(filters)}
 
 
 def calendars_info(api, params):
     """Calendars and, with include_events, their scheduled events: two requests whatever their number."""
     expression = _expression(params.get("calendar_id"))
-    found = api.get_calendars(expression, size=None if expression else 10000)
-    calendars = [dict(c) for c in found.get("calendars") or []]
+    found = api.get_calendars(expression, size=None if expression else 10000, not_found_ok=True)
+    calendars = [dict(c) for c in (found or {}).get("calendars") or []]
     if params.get("include_events", True) and calendars:
         events = api.get_calendar_events("_all", size=10000).get("events") or []
         for calendar in calendars:

@@ -18,6 +18,7 @@ Python versions supported: 3.9 and later.
 from __future__ import annotations
 
 import copy
+import math
 import re
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import Change, walk
@@ -153,6 +154,8 @@ def _analyzer(path, value):
 def _number(path, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError("%s: expected a number, got %s" % (path, _kind(value)))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError("%s: expected a finite number, got %r (JSON cannot carry it)" % (path, value))
 
 
 _RULE = _object({

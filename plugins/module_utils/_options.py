@@ -182,6 +182,8 @@ def validate(spec, values, path):
     """``values`` checked and converted against ``spec`` as Ansible checks a module's options, with the same
     conversions (``"no"`` is false, ``"30"`` is 30), aliases, choices, defaults and required keys, and
     unknown keys refused. Keys not given stay absent (no None fill). Raises OptionError naming the path."""
+    if values is None:
+        raise OptionError("%s: expected a mapping, got null" % path)
     values = _convert(path, "dict", values)
     names = {}
     for name, option in spec.items():

@@ -194,8 +194,10 @@ class Plan(object):
             if step.loses and not any(later.puts_back == step.name for later in done):
                 details.update(step.loses[0])
                 message += " " + step.loses[1]
-        raise StepFailed(message, actions=[a.as_dict() for a in done], failed_action=action.as_dict(),
-                         restored=restored, status=exc.status, **details)
+        failure = StepFailed(message, actions=[a.as_dict() for a in done], failed_action=action.as_dict(),
+                             restored=restored, status=exc.status, **details)
+        failure.error_type, failure.reason = exc.error_type, exc.reason  # the cause, for grouping many failures
+        raise failure
 
 
 def is_conflict(exc, words):

@@ -11,11 +11,14 @@ Python versions supported: 3.9 and later.
 from __future__ import annotations
 
 import datetime
+import math
+import re
 
 NANOS = (("d", 86400 * 10 ** 9), ("h", 3600 * 10 ** 9), ("m", 60 * 10 ** 9), ("s", 10 ** 9), ("ms", 10 ** 6),
          ("micros", 10 ** 3), ("nanos", 1))
 _SUFFIXES = ("nanos", "micros", "ms", "s", "m", "h", "d")  # longest first where one ends another
 _NANOS = dict(NANOS)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?\Z")  # digits, an optional fraction: no sign, exponent, nan or inf
 MIB = 1024 * 1024
 _BYTES = (("pb", 1024 ** 5), ("tb", 1024 ** 4), ("gb", 1024 ** 3), ("mb", MIB), ("kb", 1024),
           ("p", 1024 ** 5), ("t", 1024 ** 4), ("g", 1024 ** 3), ("m", MIB), ("k", 1024), ("b", 1))
@@ -35,13 +38,11 @@ def parse_duration(value):
     for suffix in _SUFFIXES:
         if text.endswith(suffix):
             number = text[:-len(suffix)].strip()
-            try:
-                amount = float(number)
-            except ValueError:
-                break
-            if amount < 0:
+            if number.startswith("-") and _NUMBER.match(number[1:]):
                 raise UnitError("%r is negative" % (value,))
-            return int(round(amount * _NANOS[suffix]))
+            if not _NUMBER.match(number):
+                break
+            return int(round(float(number) * _NANOS[suffix]))
     raise UnitError("%r is not a time value: use a number and a unit (d, h, m, s, ms, micros, nanos), such as 15m"
                     % (value,))
 
@@ -61,19 +62,19 @@ def parse_mib(value):
     """A model memory limit -> whole MiB, as ES stores it: a number is MiB, a string is floored (§3.6)."""
     if isinstance(value, bool) or value is None:
         raise UnitError("%r is not a byte size" % (value,))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UnitError("%r is not a byte size: give a finite number of MiB or a size such as 512mb" % (value,))
     if isinstance(value, (int, float)):
         return int(value)
     text = str(value).strip().lower()
-    try:
+    if re.match(r"-?\d+\Z", text):
         return int(text)
-    except ValueError:
-        pass
     for suffix, size in _BYTES:
         if text.endswith(suffix):
-            try:
-                return int(float(text[:-len(suffix)].strip()) * size) // MIB
-            except ValueError:
+            number = text[:-len(suffix)].strip()
+            if not _NUMBER.match(number):
                 break
+            return int(float(number) * size) // MIB
     raise UnitError("%r is not a byte size: use a number of MiB or a size such as 512mb or 2gb" % (value,))
 
 
@@ -92,13 +93,11 @@ def epoch_ms(value):
     text = str(value).strip()
     if text == "now":
         return int(datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000)
-    try:
+    if re.match(r"-?\d+\Z", text):
         return int(text)
-    except ValueError:
-        pass
     try:
         parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)

@@ -18,7 +18,8 @@ description:
     module process. This is what the role M(mlops.elasticsearch.anomaly_detection) runs.
   - A no-op converge costs those four requests whatever the number of jobs; each change costs its writes.
   - With O(managed_group), jobs of that group that O(jobs) does not declare are removed, datafeeds first.
-  - A job that fails does not stop the others; the task fails at the end, naming each failed job.
+  - A job that fails does not stop the others; the task fails at the end with a summary (counts, failures grouped
+    by their reason, the first ones in full) and RV(failed_jobs).
 author:
   - mlops.elasticsearch maintainers (@mlops-elasticsearch)
 extends_documentation_fragment:
@@ -38,6 +39,13 @@ options:
         C(config) (the job's body, required unless C(state) is V(absent)), C(recreate), C(force), and an optional
         C(datafeed) with C(config), C(datafeed_id), C(state) (V(started) when the job is opened, else V(stopped)),
         C(start) and C(end). See M(mlops.elasticsearch.ml_anomaly_job) and M(mlops.elasticsearch.ml_datafeed).
+      - Each entry is checked and converted as those modules' options are, before any request. C(recreate) of
+        V(false) given as a string (as every extra var is) is false, a misspelt key is refused with its path, and
+        C(indexes) and C(aggs) are the aliases Elasticsearch has.
+      - A job's C(config.datafeed_config) (as Elasticsearch returns it) declares its datafeed, like C(datafeed);
+        its id defaults to the job's, as Elasticsearch defaults it.
+      - V(reset) is not a state here, since it empties the job each time it runs. Use
+        M(mlops.elasticsearch.ml_anomaly_job) to reset a job.
     type: list
     elements: dict
     required: true
@@ -76,7 +84,8 @@ results:
   description:
     - One entry per declared job, as M(mlops.elasticsearch.ml_anomaly_job) returns it (C(changed), C(actions),
       C(changes), C(state), C(job), C(diff)), with its datafeed's result under C(datafeed); C(failed) and C(msg)
-      for a job that could not be converged.
+      for a job that could not be converged. When the task fails, C(job) (the job's body) is left out of every
+      entry, so that the failure Ansible prints stays readable.
   returned: always
   type: list
   elements: dict
@@ -86,6 +95,12 @@ results:
       actions: []
       state: opened
       datafeed: {changed: false, actions: [], state: started}
+failed_jobs:
+  description: The ids of the jobs that could not be converged.
+  returned: when a job failed
+  type: list
+  elements: str
+  sample: [web-latency]
 pruned:
   description: The jobs removed from O(managed_group), each with its actions.
   returned: always

@@ -114,21 +114,6 @@ def test_403_is_not_retried(secured):
     assert client.retry_log == []
 
 
-@pytest.fixture(scope="module")
-def tls_server(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("tls")
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    paths = dict((name, str(directory / (name + ".pem"))) for name in ("cert", "key", "ca", "other_ca"))
-    cert.private_key_and_cert_chain_pem.write_to_path(paths["cert"])
-    cert.private_key_pem.write_to_path(paths["key"])
-    ca.cert_pem.write_to_path(paths["ca"])
-    trustme.CA().cert_pem.write_to_path(paths["other_ca"])
-    server = EmulatorServer(certfile=paths["cert"], keyfile=paths["key"]).start()
-    yield server, paths
-    server.stop()
-
-
 def test_tls_with_test_ca(tls_server):
     server, paths = tls_server
     client, warnings = _client_for(server.url, ca_path=paths["ca"])

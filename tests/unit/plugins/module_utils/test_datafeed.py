@@ -192,8 +192,12 @@ def test_jobs_info(es, job):
     assert jobs_info(_api(es), {"job_id": ["nothing-*"]})["jobs"] == []
     with pytest.raises(ElasticsearchError):
         jobs_info(_api(es), {"job_id": ["nothing-*"], "allow_no_match": False})
+    # an exact id that does not exist: ES answers 404 even with allow_no_match; an audit asking "is it there?"
+    # gets the empty answer (allow_no_match, true by default), or ES's error when it asked for one
+    assert jobs_info(_api(es), {"job_id": ["missing"]}) == {"changed": False, "jobs": [], "count": 0}
     with pytest.raises(ElasticsearchError):
-        jobs_info(_api(es), {"job_id": ["missing"]})
+        jobs_info(_api(es), {"job_id": ["missing"], "allow_no_match": False})
+    assert datafeeds_info(_api(es), {"datafeed_id": ["missing"]})["datafeeds"] == []
 
 
 def test_datafeeds_info_round_trip(es, job):
