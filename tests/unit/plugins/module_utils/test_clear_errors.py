@@ -220,8 +220,8 @@ def test_fuzz_units(value):
 
 
 @FUZZ
-@given(st.one_of(st.text(max_size=30), st.sampled_from(["http://h:99999", "https://[::1", "http://a b", "h:0",
-                                                          "ftp://x", "http://:9200"])),
+@given(st.one_of(st.text(max_size=30),
+                 st.sampled_from(["http://h:99999", "https://[::1", "http://a b", "h:0", "ftp://x", "http://:9200"])),
        st.one_of(st.floats(), st.integers(), st.text(max_size=4)))
 def test_fuzz_connection(host, timeout):
     try:

@@ -6,13 +6,11 @@ import base64
 import socket
 
 import pytest
-import trustme
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mlops.elasticsearch.plugins.module_utils import _client
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (
     ElasticsearchError, EsClient, connection_argument_spec, decode_cloud_id, resolve_credentials)
-from esml_emulator.server import EmulatorServer
 
 from conftest import minimal_job
 

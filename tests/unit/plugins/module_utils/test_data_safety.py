@@ -138,8 +138,8 @@ def test_recreate_waits_for_a_delete_slower_than_request_timeout(es):
     es.settings(task_duration_ms=2500)  # ES deletes a job with much history slowly
     api = _api(es, request_timeout=0.5)
     result = _anomaly_job.run(api, dict(JOB, analysis_config=NEW_AC, recreate=True))
-    assert [a["action"] for a in result["actions"]] == ["close_job", "delete_job", "put_job", "open_job",
-                                                          "start_datafeed"]
+    names = [a["action"] for a in result["actions"]]
+    assert names == ["close_job", "delete_job", "put_job", "open_job", "start_datafeed"]
     assert es("GET", J).json["jobs"][0]["analysis_config"]["bucket_span"] == "30m"
     assert _feed(es)["query"] == {"term": {"host": "web-1"}} and _feed_state(es) == "started"
 
