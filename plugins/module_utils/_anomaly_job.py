@@ -158,7 +158,7 @@ class JobRun(object):
         return (self.feed_stats or {}).get("state") in ("started", "starting")
 
     def wait_if_blocked(self):
-        """A job busy with a delete, reset or revert is waited for before anything else (§6.1)."""
+        """A job busy with a delete, reset or revert is waited for before anything else (ES Blocked)."""
         blocked = (self.job or {}).get("blocked")
         if not blocked:
             return
@@ -247,7 +247,7 @@ class JobRun(object):
         return state
 
     def plan_update_open_job(self, body, state):
-        """analysis_limits needs a closed job (§5.1): close (stops the datafeed), update, reopen, restart."""
+        """analysis_limits needs a closed job (ES JobUpdate): close (stops the datafeed), update, reopen, restart."""
         self.read_feed_stats()
         feed = self.datafeed_id()
         restart = self.feed_started()
@@ -463,7 +463,7 @@ class JobRun(object):
 
     def _opened(self, response):
         if isinstance(response, dict) and response.get("node") == "":
-            self.final_state = "opening"  # a lazy job waiting for a node (§6.2)
+            self.final_state = "opening"  # a lazy job waiting for a node (ES TransportOpenJobAction)
         if self.job is not None:
             self.job.pop("finished_time", None)
 

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """ML calendars (maintenance windows): membership and scheduled events, on the same reconcile engine.
 
-There is no calendar update API (es-ml-calendars-filters.md §3.7): members change through the
+There is no calendar update API (the REST spec has no calendar update): members change through the
 add/remove job APIs, events are posted and deleted one by one, and a new description needs the
 calendar re-created. An event is identified by its description and its start and end times (in epoch
 milliseconds); its skip flags and time shift are part of what is compared, and an event that differs

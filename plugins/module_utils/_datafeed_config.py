@@ -2,13 +2,13 @@
 # Copyright (c) 2026, mlops.elasticsearch contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Datafeed configs: validation, normalisation and what differs (es-ml-api.md §8).
+"""Datafeed configs: validation, normalisation and what differs (ES DatafeedConfig).
 
 Only what the user set is compared. Normalised on both sides: indices as a set (``indexes`` is
 an alias), durations by value, script fields with ES's defaults (``lang: painless``,
 ``ignore_failure: false``), ``expand_wildcards`` as a set where ``all`` is open, closed and
 hidden. The server's random ``query_delay`` is never compared unless the user set one.
-Everything but ``job_id`` is updatable (§8.3).
+Everything but ``job_id`` is updatable (ES DatafeedUpdate).
 
 FOR INTERNAL COLLECTION USE ONLY: the interfaces here may change in any release.
 Python versions supported: 3.9 and later.
@@ -29,7 +29,7 @@ WILDCARD_STATES = ("open", "closed", "hidden")
 
 
 def validate_datafeed_id(value):
-    """Datafeed ids follow the job id rule without its 64-character limit (peers-ml-as-code.md §1.7, #3798)."""
+    """Datafeed ids follow the job id rule without its 64-character limit (elastic/terraform-provider-elasticstack#3798)."""
     validate_id("datafeed_id", value, max_length=None)
 
 

@@ -5,7 +5,7 @@
 """ML filters (the lists a detector rule's scope points at), on the same reconcile engine as jobs.
 
 Items are a set: only the difference is sent, as ``add_items``/``remove_items``
-(es-ml-calendars-filters.md §5.5). Requests: present reads the filter (1), then one write per change.
+(ES UpdateFilterAction). Requests: present reads the filter (1), then one write per change.
 
 FOR INTERNAL COLLECTION USE ONLY: the interfaces here may change in any release.
 Python versions supported: 3.9 and later.
@@ -29,7 +29,7 @@ def _path(filter_id, *rest):
 
 
 def _check(params):
-    # ES's id rule, without the 64-character limit jobs have (es-ml-calendars-filters.md §5.2)
+    # ES's id rule, without the 64-character limit jobs have (ES MlFilter)
     validate_id("filter_id", params["filter_id"], max_length=None)
     if params.get("state", "present") not in STATES:
         raise ConfigError("state must be one of present, absent")
@@ -39,7 +39,7 @@ def _check(params):
 
 
 def _sorted(items):
-    return sorted(set(items), key=lambda s: s.encode("utf-16-be"))  # ES keeps a Java TreeSet (§5.2)
+    return sorted(set(items), key=lambda s: s.encode("utf-16-be"))  # ES keeps a Java TreeSet (ES MlFilter)
 
 
 def run(api, params, check_mode=False, diff_mode=False, warn=None):

@@ -43,7 +43,7 @@ FUNCTIONS = frozenset((
     "lat_long")) | frozenset(SHORTCUTS)
 ID_RE = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]*[a-z0-9])?\Z")
 
-# Paths the update API can change (es-ml-api.md §5.1); any other difference needs a new job.
+# Paths the update API can change (ES JobUpdate); any other difference needs a new job.
 UPDATABLE_TOP = frozenset(("description", "groups", "custom_settings", "model_plot_config", "analysis_limits",
                            "background_persist_interval", "renormalization_window_days", "results_retention_days",
                            "system_annotations_retention_days", "model_snapshot_retention_days",
@@ -209,10 +209,10 @@ def _kind(value):
 
 
 def validate_id(what, value, max_length=64):
-    """ES's id rule (es-ml-api.md §3.3; ``_all`` never matches it); checked here so a bad id fails before any request.
+    """ES's id rule (ES MlStrings; ``_all`` never matches it); checked here so a bad id fails before any request.
 
     Jobs, groups and calendars may have at most 64 characters; datafeeds and filters have no limit
-    (``max_length=None``; es-ml-calendars-filters.md §5.2, peers-ml-as-code.md §1.7).
+    (``max_length=None``; ES MlFilter, elastic/terraform-provider-elasticstack#3798).
     """
     if not isinstance(value, str) or not ID_RE.match(value) or (max_length and len(value) > max_length):
         size = "1 to %d " % max_length if max_length else ""
@@ -277,7 +277,7 @@ def _detector(det, keep_description):
 
 
 def _analyzer_filters(analyzer):
-    """The categorization_filters a default-shaped analyzer carries as pattern_replace char filters (§4.3)."""
+    """The categorization_filters a default-shaped analyzer carries as pattern_replace char filters (ES CategorizationAnalyzerConfig)."""
     if not isinstance(analyzer, dict):
         return None
     return [f["pattern"] for f in analyzer.get("char_filter") or []
@@ -359,7 +359,7 @@ def normalise(job, wanted):
         elif key == "custom_settings":
             settings = dict(value)
             if "created_by" not in wanted[key]:
-                settings.pop("created_by", None)  # Kibana's marker; exports drop it (§4.1)
+                settings.pop("created_by", None)  # Kibana's marker; exports drop it (ES Job.toXContent, JobManager.putJob)
             out[key] = settings
         elif key == "results_index_name":
             out[key] = _results_index(value)

@@ -219,7 +219,7 @@ class MlApi(object):
     # -- single-object reads ---------------------------------------------------------------------------------
 
     def job(self, job_id, exclude_generated=False):
-        """One job's config, or None when it does not exist (an exact id 404s, §11.1)."""
+        """One job's config, or None when it does not exist (an exact id 404s, get jobs API docs, allow_no_match)."""
         found = self.get_jobs(job_id, exclude_generated=exclude_generated or None, not_found_ok=True)
         return found["jobs"][0] if found and found.get("jobs") else None
 

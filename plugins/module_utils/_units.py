@@ -59,7 +59,7 @@ def canonical_duration(value):
 
 
 def parse_mib(value):
-    """A model memory limit -> whole MiB, as ES stores it: a number is MiB, a string is floored (§3.6)."""
+    """A model memory limit -> whole MiB, as ES stores it: a number is MiB, a string is floored (ES AnalysisLimits)."""
     if isinstance(value, bool) or value is None:
         raise UnitError("%r is not a byte size" % (value,))
     if isinstance(value, float) and not math.isfinite(value):

@@ -32,7 +32,7 @@ SERVED = {"ml.put_job", "ml.get_jobs", "ml.get_job_stats", "ml.update_job", "ml.
           "ml.put_calendar_job", "ml.delete_calendar_job", "ml.post_calendar_events", "ml.get_calendar_events",
           "ml.delete_calendar_event", "ml.put_filter", "ml.get_filters", "ml.update_filter", "ml.delete_filter"}
 
-# Transport action names and the cluster privileges that grant them (security §: 403 names them).
+# Transport action names and the cluster privileges that grant them (a 403 names the privileges that grant the action).
 MONITOR = ["monitor_ml", "manage_ml", "monitor", "manage", "all"]
 MANAGE = ["manage_ml", "manage", "all"]
 ACTIONS = {
@@ -69,7 +69,7 @@ ACTIONS = {
     "info": ("cluster:monitor/main", ["monitor", "manage", "all"]),
 }
 
-# Keys the open/close/start/stop endpoints also take in the body (§1 notes).
+# Keys the open/close/start/stop endpoints also take in the body (ES Rest*JobAction handlers).
 BODY_PARAMS = {
     "ml.open_job": ("job_id", "timeout"),
     "ml.close_job": ("job_id", "allow_no_match", "force", "timeout"),
@@ -471,7 +471,7 @@ class Emulator:
         raise IllegalArgument("no handler for [%s]" % endpoint)
 
     def _required_body(self, request):
-        """Endpoints whose spec declares a required body (es-ml-calendars-filters.md §1 notes)."""
+        """Endpoints whose spec declares a required body (the REST spec's body.required)."""
         body = self._body(request, required=False)
         if body is None:
             raise ParseException("request body or source parameter is required")

@@ -1,4 +1,4 @@
-"""Calendars, scheduled events and filters (es-ml-calendars-filters.md §2–§6)."""
+"""Calendars, scheduled events and filters (ES Calendar, ScheduledEvent, MlFilter)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _calendar_missing(expression):
 
 
 def _date(value, _ctx=None):
-    """strict_date_optional_time||epoch_millis (§4.1): a number is epoch ms; a string ISO 8601 or epoch ms."""
+    """strict_date_optional_time||epoch_millis (ES ScheduledEvent): a number is epoch ms; a string ISO 8601 or epoch ms."""
     millis = epoch_or_iso_ms(value)
     if millis is None:
         raise IllegalArgument("failed to parse date field [%s] with format [strict_date_optional_time||epoch_millis]"
@@ -29,7 +29,7 @@ def _date(value, _ctx=None):
 
 
 def _instant(millis):
-    """Java Instant.toString(): seconds always, .SSS only when non-zero (§2.1)."""
+    """Java Instant.toString(): seconds always, .SSS only when non-zero (ES Messages)."""
     moment = datetime.datetime.fromtimestamp(millis / 1000.0, tz=datetime.timezone.utc)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if millis % 1000:
@@ -58,7 +58,7 @@ class Calendars:
         self.events = {}
         self.filters = {}
 
-    # -- calendars (§3) ----------------------------------------------------------------------------------------
+    # -- calendars (ES Calendar) -------------------------------------------------------------------------------
 
     def put_calendar(self, calendar_id, body):
         parsed = op.parse_object("calendar_id", body if body is not None else PDict(), {
@@ -131,7 +131,7 @@ class Calendars:
     def put_calendar_job(self, calendar_id, job_ids):
         calendar = self._calendar(calendar_id)
         tokens = [t.strip() for t in job_ids.split(",") if t.strip()]
-        calendar["job_ids"] = sorted(set(calendar["job_ids"]) | set(tokens))  # a HashSet: order unspecified (§3.6)
+        calendar["job_ids"] = sorted(set(calendar["job_ids"]) | set(tokens))  # a HashSet: order unspecified (ES TransportUpdateCalendarJobAction)
         return dict(calendar)
 
     def delete_calendar_job(self, calendar_id, job_ids):
@@ -150,11 +150,11 @@ class Calendars:
         return self.calendars[calendar_id]
 
     def remove_job(self, job_id):
-        """Deleting a job removes its id from every calendar; groups and _all stay (§3.6)."""
+        """Deleting a job removes its id from every calendar; groups and _all stay (ES TransportUpdateCalendarJobAction)."""
         for calendar in self.calendars.values():
             calendar["job_ids"] = [j for j in calendar["job_ids"] if j != job_id]
 
-    # -- events (§4) -------------------------------------------------------------------------------------------
+    # -- events (ES ScheduledEvent) ----------------------------------------------------------------------------
 
     def post_events(self, calendar_id, body):
         if body is None:
@@ -224,7 +224,7 @@ class Calendars:
         del self.events[event_id]
         return {"acknowledged": True}
 
-    # -- filters (§5) ------------------------------------------------------------------------------------------
+    # -- filters (ES MlFilter) ---------------------------------------------------------------------------------
 
     def put_filter(self, filter_id, body):
         parsed = op.parse_object("type", body, {
@@ -247,7 +247,7 @@ class Calendars:
 
     @staticmethod
     def _items(filter_id, items):
-        """A Java TreeSet: sorted by UTF-16 code units and de-duplicated, at most 10,000 (§5.2)."""
+        """A Java TreeSet: sorted by UTF-16 code units and de-duplicated, at most 10,000 (ES MlFilter)."""
         unique = sorted(set(items), key=lambda s: s.encode("utf-16-be"))
         if len(unique) > MAX_ITEMS:
             raise StatusException("Filter [%s] contains too many items; up to [10,000] items are allowed" % filter_id,

@@ -1,4 +1,4 @@
-"""The emulated cluster: jobs, datafeeds, their state machines and tasks (es-ml-api.md §6, §7).
+"""The emulated cluster: jobs, datafeeds, their state machines and tasks (ES Transport*JobAction, Get*StatsAction).
 
 All state sits behind one lock. Time-driven transitions (a delete or reset task finishing, a
 bounded datafeed ending, a lazy job getting a node) are applied by ``tick()`` at the start of
@@ -80,7 +80,7 @@ class DatafeedRuntime:
         self.state = "stopped"
         self.end_ms = None
         self.stops_at = None
-        self.search_count = 0  # grows with every run, so a finished bounded datafeed shows it ran (§7.2)
+        self.search_count = 0  # grows with every run, so a finished bounded datafeed shows it ran (ES GetDatafeedsStatsAction)
 
 
 class Task:
@@ -146,7 +146,7 @@ class Cluster:  # pylint: disable=too-many-public-methods
                 if rt.state == "started" and rt.stops_at is not None and rt.stops_at <= clock:
                     job_id = self.datafeeds[df_id]["job_id"]
                     self._stop_datafeed(df_id)
-                    self._close_job(job_id)  # a datafeed with an end time closes its job (§6.2)
+                    self._close_job(job_id)  # a datafeed with an end time closes its job (ES Transport*JobAction)
             self._assign_waiting_jobs()
 
     def _finish_task(self, task):
@@ -167,7 +167,7 @@ class Cluster:  # pylint: disable=too-many-public-methods
 
     def _remove_job(self, job_id):
         if self.on_job_removed is not None:
-            self.on_job_removed(job_id)  # calendars drop the job's id (es-ml-calendars-filters.md §3.6)
+            self.on_job_removed(job_id)  # calendars drop the job's id (ES TransportUpdateCalendarJobAction)
         self.jobs.pop(job_id, None)
         self.runtime.pop(job_id, None)
         for df_id in [d for d, df in self.datafeeds.items() if df["job_id"] == job_id]:
@@ -192,7 +192,7 @@ class Cluster:  # pylint: disable=too-many-public-methods
         self.tasks[task.id] = task
         return task
 
-    # -- id expressions (§1: comma lists, wildcards, groups, _all) --------------------------------------------
+    # -- id expressions (ES rest-api-spec ml.*.json: comma lists, wildcards, groups, _all) --------------------
 
     def expand_job_ids(self, expression, allow_no_match):
         """Job ids, groups (every job of the group), wildcards over both, ``_all``."""
@@ -665,7 +665,7 @@ def _record_time(record, field, fmt):
 
 
 def _expand(expression, allow_no_match, names, missing):
-    """ES's id expressions (§1): comma lists of ids, names or wildcards, ``_all`` or nothing for all.
+    """ES's id expressions (ES rest-api-spec ml.*.json): comma lists of ids, names or wildcards, ``_all`` or nothing for all.
 
     ``names`` maps each object id to the names it answers to. A wildcard (or ``_all``) that matches
     nothing is an error only with ``allow_no_match=false``; an exact id that matches nothing always is.

@@ -1,4 +1,4 @@
-"""Datafeed configs: strict parsing, defaults, create and update rules (es-ml-api.md §8)."""
+"""Datafeed configs: strict parsing, defaults, create and update rules (ES DatafeedConfig)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class _JavaRandom:
 
 def default_query_delay_ms(job_id):
     """DatafeedConfig.Builder.defaultRandomQueryDelay: Random(jobId.hashCode()).longs(60000, 120000).findFirst()
-    (RandomSupport.boundedNextLong), so the delay is stable for a job id (§8.1)."""
+    (RandomSupport.boundedNextLong), so the delay is stable for a job id (ES DatafeedConfig)."""
     rng = _JavaRandom(_java_hash(job_id))
     origin, bound = 60000, 120000
     n = bound - origin
@@ -132,7 +132,7 @@ def _merge_aliases(parsed):
 
 
 def indices_options_from_params(params):
-    """Query params on put/update override individual indices_options flags (§1, §8.1)."""
+    """Query params on put/update override individual indices_options flags (ES rest-api-spec ml.*.json, DatafeedConfig)."""
     out = {}
     for key in ("ignore_unavailable", "allow_no_indices", "ignore_throttled"):
         if key in params:
@@ -169,7 +169,7 @@ def _histogram_interval_ms(aggs):
 
 
 def build(datafeed_id, cfg, job, params):
-    """DatafeedConfig.Builder.build plus the job checks of §8.2; returns the stored datafeed."""
+    """DatafeedConfig.Builder.build plus the job checks of ES TransportPutDatafeedAction; returns the stored datafeed."""
     if not valid_id(datafeed_id):
         raise IllegalArgument(invalid_id_message("datafeed_id", datafeed_id))
     indices = cfg.get("indices")
@@ -218,8 +218,8 @@ def build(datafeed_id, cfg, job, params):
 
 def _script_fields(fields):
     """SearchSourceBuilder.ScriptField as ES prints it back: the script as an object with its lang
-    (painless by default) and ignore_failure (false by default), which users rarely write (§8.1; the
-    Terraform provider's datafeed normalisation, peers-ml-as-code.md §1.4, applies the same defaults)."""
+    (painless by default) and ignore_failure (false by default), which users rarely write (ES DatafeedConfig; the
+    Terraform provider's datafeed normalisation, elastic/terraform-provider-elasticstack's datafeed resource, applies the same defaults)."""
     out = {}
     for name, field in fields.items():
         if not isinstance(field, dict) or "script" not in field:
@@ -275,10 +275,10 @@ def _render_time(value):
 
 
 def render(datafeed, exclude_generated=False, authorization=None):
-    """GET output in DatafeedConfig's order, as the seed's captured response shows it (datafeed_id, job_id,
+    """GET output in DatafeedConfig's order, as the create datafeeds API docs' example response shows it (datafeed_id, job_id,
     authorization, query_delay, chunking_config, indices_options, query, indices, scroll_size,
     delayed_data_check_config, runtime_mappings); ``exclude_generated`` drops query_delay, chunking_config
-    and authorization (datafeeds_crud.yml, §10)."""
+    and authorization (datafeeds_crud.yml, YAML REST tests)."""
     out = {"datafeed_id": datafeed["datafeed_id"], "job_id": datafeed["job_id"]}
     if not exclude_generated:
         if authorization:

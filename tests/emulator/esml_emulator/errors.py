@@ -1,4 +1,4 @@
-"""Elasticsearch exceptions and the error envelope they render to (reference es-ml-api.md §2)."""
+"""Elasticsearch exceptions and the error envelope they render to (ES ElasticsearchException)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ class EsException(Exception):
 
     ``es_native`` says whether the Java class is an ElasticsearchException (status_exception,
     resource_not_found_exception, ...) or a plain Java exception (illegal_argument_exception,
-    x_content_parse_exception); root-cause guessing treats the two differently (§2).
+    x_content_parse_exception); root-cause guessing treats the two differently (ES ElasticsearchException).
     """
 
     type = "exception"
@@ -36,7 +36,7 @@ class EsException(Exception):
         return out
 
     def root_causes(self):
-        """ElasticsearchException.guessRootCauses, as described in §2."""
+        """ElasticsearchException.guessRootCauses."""
         if self.es_native:
             return [self]
         if isinstance(self, XContentParseException) and self.cause is not None:
@@ -62,7 +62,7 @@ class ResourceNotFound(EsException):
 
 
 class ResourceAlreadyExists(EsException):
-    """400, not 409 (§2)."""
+    """400, not 409 (ES ElasticsearchException)."""
 
     type = "resource_already_exists_exception"
     status = 400

@@ -1,4 +1,4 @@
-"""Anomaly-detection job configs: strict parsing, validation, defaults and updates (es-ml-api.md §3–§5)."""
+"""Anomaly-detection job configs: strict parsing, validation, defaults and updates (ES Job, AnalysisConfig, Detector, JobUpdate)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from .errors import IllegalArgument, ResourceAlreadyExists, StatusException, bad
 from .values import (MIB, NANOS, format_grouped, human_bytes, human_time, invalid_id_message, parse_bytes,
                      parse_time, valid_id)
 
-# §3.5: DetectorFunction names and shortcuts.
+# ES DetectorFunction: the names and shortcuts.
 SHORTCUTS = {"nzc": "non_zero_count", "low_nzc": "low_non_zero_count", "high_nzc": "high_non_zero_count",
              "dc": "distinct_count", "low_dc": "low_distinct_count", "high_dc": "high_distinct_count"}
 COUNT_WITHOUT_FIELD = {"count", "low_count", "high_count", "non_zero_count", "low_non_zero_count",
@@ -25,7 +25,7 @@ NO_OVER_FIELD_FUNCTIONS = {"non_zero_count", "low_non_zero_count", "high_non_zer
 FUNCTIONS = COUNT_WITHOUT_FIELD | FIELD_NAME_FUNCTIONS | BY_FIELD_FUNCTIONS | {"rare"}
 RULE_TIME_ONLY_FUNCTIONS = {"lat_long", "metric", "rare", "freq_rare"}
 
-# §4.3, §9: the default categorization analyzer (8.x).
+# ES CategorizationAnalyzerConfig, TransportMlInfoAction: the default categorization analyzer (8.x).
 STOP_WORDS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Mon", "Tue", "Wed",
               "Thu", "Fri", "Sat", "Sun", "January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
@@ -40,7 +40,7 @@ def default_categorization_analyzer(filters=None):
 
 
 class TimeSpan:
-    """A time value as ES keeps it: the nanoseconds and the text the user sent (echoed back, §4.1)."""
+    """A time value as ES keeps it: the nanoseconds and the text the user sent (echoed back, Job.toXContent, JobManager.putJob)."""
 
     def __init__(self, text, setting):
         self.nanos = parse_time(text, setting)
@@ -59,7 +59,7 @@ def _time(setting):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Detectors and rules (§3.5)
+# Detectors and rules (ES Detector)
 
 _WORD = re.compile(r"[a-zA-Z0-9_]+\Z")
 
@@ -72,7 +72,7 @@ def _quote(field):
 
 
 def default_description(det):
-    """DefaultDetectorDescription.of (§4.1)."""
+    """DefaultDetectorDescription.of (ES Job.toXContent, JobManager.putJob)."""
     out = det["function"]
     if det.get("field_name"):
         out += "(%s)" % _quote(det["field_name"])
@@ -206,7 +206,7 @@ DETECTOR_FIELDS = {
 
 
 def build_detector(parsed):
-    """Detector.Builder.build (§3.5): validation in ES's order, then the output shape of §4.1."""
+    """Detector.Builder.build (ES Detector): validation in ES's order, then the output shape of ES Job.toXContent, JobManager.putJob."""
     det = {k: parsed[k] for k in ("function", "field_name", "by_field_name", "over_field_name",
                                   "partition_field_name", "use_null", "exclude_frequent", "custom_rules")
            if parsed.get(k) not in (None, "")}
@@ -260,7 +260,7 @@ def _detectors(value, ctx):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# analysis_config (§3.4)
+# analysis_config (ES AnalysisConfig)
 
 def _per_partition(node, _ctx):
     parsed = op.parse_object("per_partition_categorization", node, {
@@ -407,7 +407,7 @@ def _analysis_config(node, ctx):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# analysis_limits (§3.6), data_description (§3.7), model_plot_config (§3.1)
+# analysis_limits (ES AnalysisLimits), data_description (ES DataDescription), model_plot_config (ES Job)
 
 def _mml(value, _ctx):
     if isinstance(value, str):
@@ -496,7 +496,7 @@ JOB_FIELDS = {
     "deleting": op.Field(op.BOOLEAN, op.to_bool),
     "allow_lazy_open": op.Field(op.BOOLEAN, op.to_bool),
     "blocked": op.Field(op.OBJECT, op.raw),
-    "datafeed_config": op.Field(op.OBJECT),  # parsed later, against the job (§8.2)
+    "datafeed_config": op.Field(op.OBJECT),  # parsed later, against the job (ES TransportPutDatafeedAction)
 }
 
 
@@ -535,7 +535,7 @@ def check_group(group):
 
 
 def parse_put_body(url_id, body):
-    """PutJobAction.Request.parseRequest + Request constructor (§3.2 steps 1–4 and the create-time fields)."""
+    """PutJobAction.Request.parseRequest + Request constructor (ES PutJobAction steps 1–4 and the create-time fields)."""
     parsed = op.parse_object("job_details", body, JOB_FIELDS)
     body_id = parsed.get("job_id")
     if body_id is not None and body_id != url_id:
@@ -580,7 +580,8 @@ def parse_put_body(url_id, body):
 
 
 def apply_server_defaults(cfg, max_model_memory_mb):
-    """JobManager.putJob: limits, snapshot retention, analyzer and results index defaults (§4.1, §4.3)."""
+    """ES JobManager.putJob: limits, snapshot retention, analyzer and results index defaults (and ES
+    CategorizationAnalyzerConfig for the analyzer)."""
     limits = dict(cfg.get("analysis_limits") or {})
     default_mml = 1024 if not max_model_memory_mb else min(1024, max_model_memory_mb)
     mml = limits.get("model_memory_limit")
@@ -612,7 +613,7 @@ def apply_server_defaults(cfg, max_model_memory_mb):
 def default_model_prune_window(bucket_span):
     """8.1+: 30d (AnalysisConfig.DEFAULT_MODEL_PRUNE_WINDOW). For bucket spans where 30d would be fewer than
     20 buckets or not a whole number of buckets, the docs say "the greater of 30d or 20 times bucket_span";
-    that branch is not confirmed in code (§11.3)."""
+    that branch is not confirmed in code (docs/emulator.md)."""
     thirty = 30 * NANOS["d"]
     span = bucket_span.nanos
     if span and (20 * span > thirty or thirty % span):
@@ -629,7 +630,7 @@ def check_max_model_memory(mml_mb, max_model_memory_mb):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Rendering (§4.1 field order)
+# Rendering (ES Job.toXContent, JobManager.putJob field order)
 
 def _render_time(span):
     return span.text if isinstance(span, TimeSpan) else span
@@ -697,7 +698,7 @@ def render_job(job, datafeed=None, exclude_generated=False):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Updates (§5)
+# Updates (ES JobUpdate)
 
 def _detector_update(node, ctx):
     parsed = op.parse_object("detector_update", node, {
@@ -737,7 +738,7 @@ def parse_update_body(body):
 
 
 def apply_update(job, update, is_open, model_bytes, max_model_memory_mb):
-    """JobUpdate.mergeWithJob plus the checks of §5.1. Returns the merged job (a new dict)."""
+    """JobUpdate.mergeWithJob plus the checks of ES JobUpdate. Returns the merged job (a new dict)."""
     merged = dict(job)
     merged["analysis_config"] = dict(job["analysis_config"])
     ac = merged["analysis_config"]
@@ -761,7 +762,7 @@ def apply_update(job, update, is_open, model_bytes, max_model_memory_mb):
                 validate_rules(det)
                 if not det["custom_rules"]:
                     det.pop("custom_rules")
-                # keep the output key order of §4.1
+                # keep the output key order of ES Job.toXContent, JobManager.putJob
                 index_value = det.pop("detector_index")
                 det["detector_index"] = index_value
         ac["detectors"] = detectors

@@ -1,4 +1,4 @@
-"""An emulation of ES's strict ObjectParser: unknown fields, token types and wrapped failures (§2).
+"""An emulation of ES's strict ObjectParser: unknown fields, token types and wrapped failures (ES ElasticsearchException).
 
 A field is declared with the token types ES's ``ValueType`` accepts for it and a converter.
 Failures keep ES's shapes:

@@ -1,6 +1,6 @@
 """ES value parsers: time values, byte sizes, booleans, dates and ids, with ES's own messages.
 
-Time units and messages: es-ml-api.md §1 notes and §3.4; byte sizes: §3.6; ids: §3.3.
+Time units and messages: ES Rest*JobAction handlers and AnalysisConfig; byte sizes: ES AnalysisLimits; ids: ES MlStrings.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def epoch_or_iso_ms(value):
 
 
 def parse_date_param(value, name, now_ms):
-    """Datafeed start/end: epoch millis, ISO 8601, or ``now`` (§6.3). Returns epoch millis."""
+    """Datafeed start/end: epoch millis, ISO 8601, or ``now`` (ES TransportStartDatafeedAction). Returns epoch millis."""
     if str(value) == "now":
         return now_ms
     millis = epoch_or_iso_ms(value)
@@ -138,5 +138,5 @@ def parse_date_param(value, name, now_ms):
 
 
 def format_grouped(number):
-    """Java MessageFormat's default number format: grouping commas (§3.2)."""
+    """Java MessageFormat's default number format: grouping commas (ES PutJobAction)."""
     return "{:,}".format(number)

@@ -1,4 +1,4 @@
-"""A JSON reader that remembers where each token stood, for ES's ``[line:col]`` error prefixes (§2).
+"""A JSON reader that remembers where each token stood, for ES's ``[line:col]`` error prefixes (ES ElasticsearchException).
 
 Elasticsearch reports parse errors at Jackson token locations: 1-based line and column of the
 token's first character (the opening quote of a field name or string). The standard ``json``

@@ -1,4 +1,4 @@
-"""Calendars, scheduled events and filters (es-ml-calendars-filters.md)."""
+"""Calendars, scheduled events and filters, as ES Calendar, ScheduledEvent, MlFilter and their actions define them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ def _reason(reply):
 
 
 def test_calendar_create_read_delete(es):
-    """§3.1, §3.3, §3.4, §3.5: the object, duplicates, sorted reads with a total count, delete takes events."""
+    """ES Calendar, TransportPutCalendarAction, GetCalendarsAction, TransportDeleteCalendarAction: the object,
+    duplicates, sorted reads with a total count, delete takes events."""
     assert es("PUT", C + "planned-outages", {"job_ids": ["total-requests", "web-group"],
                                              "description": "Planned outages"}).json == {
         "calendar_id": "planned-outages", "job_ids": ["total-requests", "web-group"], "description": "Planned outages"}
@@ -31,7 +32,7 @@ def test_calendar_create_read_delete(es):
 
 
 def test_calendar_ids_and_body(es):
-    """§2.1, §3.2: id validation collected into one validation exception; the body parser is named calendar_id."""
+    """ES Messages, PutCalendarAction: id validation collected into one validation exception; the body parser is named calendar_id."""
     assert _reason(es("PUT", C + "Mayas")) == ("Validation Failed: 1: Invalid calendar_id; 'Mayas' can contain lowercase "
                                                "alphanumeric (a-z and 0-9), hyphens or underscores; must start and end "
                                                "with alphanumeric;")
@@ -44,7 +45,7 @@ def test_calendar_ids_and_body(es):
 
 
 def test_membership(es):
-    """§3.6: comma lists, no existence check, set semantics, removal must find every token; job deletes leave."""
+    """ES TransportUpdateCalendarJobAction: comma lists, no existence check, set semantics, removal must find every token; job deletes leave."""
     es.put_job("j1")
     es("PUT", C + "cal", {"job_ids": ["_all"]})
     added = es("PUT", C + "cal/jobs/j1,new-group, j1").json
@@ -58,7 +59,7 @@ def test_membership(es):
 
 
 def test_events(es):
-    """§4.1–§4.5: defaults, order of checks, no event_id on POST, filters by time and job, delete by id."""
+    """ES ScheduledEvent and the event actions: defaults, order of checks, no event_id on POST, filters by time and job, delete by id."""
     es.put_job("j1", {"analysis_config": {"detectors": [{"function": "count"}]}, "groups": ["web"]})
     es("PUT", C + "events", {"job_ids": ["web"]})
     es("PUT", C + "other")
@@ -88,7 +89,7 @@ def test_events(es):
 
 
 def test_event_validation(es):
-    """§4.2 and §2.1: messages in ES's order of checks."""
+    """ES PostCalendarEventsAction and Messages: messages in ES's order of checks."""
     es("PUT", C + "cal")
 
     def post(events, calendar="cal"):
@@ -111,7 +112,7 @@ def test_event_validation(es):
 
 
 def test_filters(es):
-    """§5.1–§5.6: sorted unique items, duplicates, reads by expression, updates by difference, deletes in use."""
+    """ES MlFilter and the filter actions: sorted unique items, duplicates, reads by expression, updates by difference, deletes in use."""
     created = es("PUT", F + "safe_domains", {"description": "A list of safe domains", "items": ["xyz", "abc", "abc"]})
     assert created.json == {"filter_id": "safe_domains", "description": "A list of safe domains", "items": ["abc", "xyz"]}
     assert es("PUT", F + "safe_domains", {}).json["error"]["root_cause"] == [

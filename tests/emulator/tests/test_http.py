@@ -1,4 +1,4 @@
-"""The HTTP layer: routes and parameters from the REST spec (§1, §11.2), security, TLS, test controls."""
+"""The HTTP layer: routes and parameters from the REST spec (ES rest-api-spec ml.*.json, BaseRestHandler), security, TLS, test controls."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from esml_emulator.server import EmulatorServer
 
 
 def test_every_spec_endpoint_is_routed(es):
-    """§1: each path of the spec answers, calendars and filters included (with ES's own error for unknown ids)."""
+    """ES rest-api-spec ml.*.json: each path of the spec answers, calendars and filters included (with ES's own error for unknown ids)."""
     for name, spec in load_spec().items():
         for path in spec["url"]["paths"]:
             url = path["path"]
@@ -30,7 +30,7 @@ def test_every_spec_endpoint_is_routed(es):
 
 
 def test_unrecognized_parameter(es):
-    """§11.2: the REST layer rejects parameters the endpoint does not declare."""
+    """ES BaseRestHandler: the REST layer rejects parameters the endpoint does not declare."""
     reply = es("GET", "/_ml/anomaly_detectors", params={"force": "true"})
     assert reply.status == 400
     assert reply.json["error"]["root_cause"] == [{
@@ -39,7 +39,7 @@ def test_unrecognized_parameter(es):
 
 
 def test_boolean_and_time_parameters_are_parsed_strictly(es):
-    """§1 notes: booleans are true/false only; a time needs a unit (0 and -1 excepted)."""
+    """ES Rest*JobAction handlers: booleans are true/false only; a time needs a unit (0 and -1 excepted)."""
     es.put_job("j1")
     reply = es("DELETE", "/_ml/anomaly_detectors/j1", params={"force": "yes"})
     assert reply.json["error"]["reason"] == "Failed to parse value [yes] as only [true] or [false] are allowed."
@@ -50,7 +50,7 @@ def test_boolean_and_time_parameters_are_parsed_strictly(es):
 
 
 def test_body_params_for_close(es):
-    """§1 notes: close/open/start/stop params may come in the body."""
+    """ES Rest*JobAction handlers: close/open/start/stop params may come in the body."""
     es.put_job("j1")
     assert es("POST", "/_ml/anomaly_detectors/zz*/_close", {"allow_no_match": False}).status == 404
     reply = es("POST", "/_ml/anomaly_detectors/j1/_close", {"bogus": 1})
@@ -79,7 +79,7 @@ def test_content_type_and_body_required(es):
 
 
 def test_ml_info_defaults(es):
-    """§9: defaults and limits; a max_model_memory_limit setting shows and caps the default."""
+    """ES TransportMlInfoAction: defaults and limits; a max_model_memory_limit setting shows and caps the default."""
     info = es("GET", "/_ml/info").json
     assert info["defaults"]["anomaly_detectors"]["model_memory_limit"] == "1gb"
     assert info["defaults"]["anomaly_detectors"]["categorization_analyzer"]["tokenizer"] == "ml_standard"

@@ -1,4 +1,4 @@
-"""Job config conformance: creation, defaults, validation and updates (es-ml-api.md §2–§5)."""
+"""Job config conformance: creation, defaults, validation and updates (ES ElasticsearchException, Job, JobUpdate)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ SEED_REQUEST = {
         "datafeed_id": "datafeed-test-job1"},
 }
 
-# The seed doc's response (ml-put-job, "The API returns the following results"), less what varies by
+# The create anomaly detection jobs API docs' example response (ml-put-job, "The API returns the following results"), less what varies by
 # cluster: create_time, job_version and the datafeed's authorization (no security here).
 SEED_RESPONSE = {
     "job_id": "test-job1", "job_type": "anomaly_detector",
@@ -55,7 +55,7 @@ def _strip(job):
 
 
 def test_seed_create_example_round_trips(es):
-    """§4.2 / the seed's ml-put-job example: PUT then GET return the documented job, key order included."""
+    """The create jobs API docs' example: PUT then GET return the documented job, key order included."""
     created = es("PUT", "/_ml/anomaly_detectors/test-job1", SEED_REQUEST)
     assert created.status == 200
     assert _strip(created.json) == SEED_RESPONSE
@@ -69,7 +69,7 @@ def test_seed_create_example_round_trips(es):
 
 
 def test_defaults_after_create(es):
-    """§4.1: server defaults materialised on GET."""
+    """ES Job.toXContent, JobManager.putJob: server defaults materialised on GET."""
     job = es.put_job("defaults", {"analysis_config": {"detectors": [
         {"function": "mean", "field_name": "responsetime", "by_field_name": "airline"},
         {"function": "rare", "by_field_name": "process.title"},
@@ -98,7 +98,7 @@ def test_defaults_after_create(es):
 
 
 def test_durations_echo_the_unit_sent(es):
-    """§4.1: bucket_span keeps the unit it was sent in."""
+    """ES Job.toXContent, JobManager.putJob: bucket_span keeps the unit it was sent in."""
     for job_id, span in (("seconds", "3600s"), ("millis", "3600000ms"), ("hours", "1h")):
         body = minimal_job()
         body["analysis_config"]["bucket_span"] = span
@@ -108,13 +108,13 @@ def test_durations_echo_the_unit_sent(es):
 @pytest.mark.parametrize("sent,stored", [(2048, "2048mb"), ("3000g", "3072000mb"), ("11MB", "11mb"),
                                          ("1gb", "1024mb"), ("1536kb", "1mb")])
 def test_model_memory_limit_in_whole_mib(es, sent, stored):
-    """§3.6: numbers are MiB; strings are floored to whole MiB."""
+    """ES AnalysisLimits: numbers are MiB; strings are floored to whole MiB."""
     job = es.put_job("mml", minimal_job(analysis_limits={"model_memory_limit": sent})).json
     assert job["analysis_limits"]["model_memory_limit"] == stored
 
 
 def test_model_memory_limit_below_one_mib(es):
-    """§3.6 and §2: validation inside a sub-parser is wrapped; root cause is the status_exception."""
+    """ES AnalysisLimits and ElasticsearchException: validation inside a sub-parser is wrapped; root cause is the status_exception."""
     reply = es.put_job("mml", minimal_job(analysis_limits={"model_memory_limit": "500kb"}))
     assert reply.status == 400
     error = reply.json["error"]
@@ -125,7 +125,7 @@ def test_model_memory_limit_below_one_mib(es):
 
 
 def test_unknown_field_has_token_location(es):
-    """§2: the strict parser names the field with its [line:col]."""
+    """ES ElasticsearchException: the strict parser names the field with its [line:col]."""
     raw = '{\n  "description": "x",\n  "analysis_config": {"detectors": [{"function": "count"}]},\n' \
           '    "tomorrows_technology_today": 1\n}'
     reply = es("PUT", "/_ml/anomaly_detectors/unknown", raw=raw, headers={"Content-Type": "application/json"})
@@ -138,7 +138,7 @@ def test_unknown_field_has_token_location(es):
 
 
 def test_no_detectors_is_wrapped(es):
-    """§2: "detectors": [] fails inside analysis_config; root_cause is the status_exception."""
+    """ES ElasticsearchException: "detectors": [] fails inside analysis_config; root_cause is the status_exception."""
     reply = es.put_job("nodet", {"analysis_config": {"detectors": []}})
     error = reply.json["error"]
     assert reply.status == 400
@@ -148,7 +148,7 @@ def test_no_detectors_is_wrapped(es):
 
 
 def test_bad_time_value_is_two_levels_deep(es):
-    """§2: job_details -> analysis_config -> bucket_span -> illegal_argument_exception."""
+    """ES ElasticsearchException: job_details -> analysis_config -> bucket_span -> illegal_argument_exception."""
     body = minimal_job()
     body["analysis_config"]["bucket_span"] = "15x"
     error = es.put_job("badspan", body).json["error"]
@@ -160,7 +160,7 @@ def test_bad_time_value_is_two_levels_deep(es):
 
 
 def test_missing_job_404(es):
-    """§2: the exact 404 envelope."""
+    """ES ElasticsearchException: the exact 404 envelope."""
     reply = es("GET", "/_ml/anomaly_detectors/siem-api-rare_process_linux_ecs")
     assert reply.status == 404
     assert reply.json == {"error": {
@@ -171,7 +171,7 @@ def test_missing_job_404(es):
 
 
 def test_duplicate_id_is_400(es):
-    """§2: resource_already_exists_exception is a 400, not a 409."""
+    """ES ElasticsearchException: resource_already_exists_exception is a 400, not a 409."""
     es.put_job("dup")
     reply = es.put_job("dup")
     assert reply.status == 400
@@ -212,7 +212,7 @@ def test_duplicate_id_is_400(es):
      400, "illegal_argument_exception", "Duplicate detectors are not allowed: [max(responsetime)]"),
 ])
 def test_create_validation(es, job_id, body, status, error_type, reason):
-    """§3.2 and §3.3: checks after parsing, with their exact messages."""
+    """ES PutJobAction and MlStrings: checks after parsing, with their exact messages."""
     reply = es.put_job(job_id, body)
     assert reply.status == status
     assert reply.json["error"]["root_cause"] == [{"type": error_type, "reason": reason}]
@@ -238,21 +238,21 @@ def test_create_validation(es, job_id, body, status, error_type, reason):
      "Invalid detector rule: function rare only supports conditions that apply to time"),
 ])
 def test_detector_validation(es, detector, reason):
-    """§3.5: Detector.Builder.build, a status_exception wrapped by the detector's parsers."""
+    """ES Detector: Detector.Builder.build, a status_exception wrapped by the detector's parsers."""
     reply = es.put_job("det", {"analysis_config": {"detectors": [detector]}})
     assert reply.status == 400
     assert reply.json["error"]["root_cause"] == [{"type": "status_exception", "reason": reason}]
 
 
 def test_unknown_function(es):
-    """§3.5: an unknown function fails while parsing the field."""
+    """ES Detector: an unknown function fails while parsing the field."""
     reply = es.put_job("fn", {"analysis_config": {"detectors": [{"function": "foo"}]}})
     assert reply.json["error"]["root_cause"][0]["reason"].endswith("[detector] failed to parse field [function]")
     assert "Unknown function 'foo'" in str(reply.json)
 
 
 def test_rules_defaults(es):
-    """§3.5: rule actions default to skip_result, scope filter_type to include."""
+    """ES Detector: rule actions default to skip_result, scope filter_type to include."""
     detector = {"function": "count", "by_field_name": "host", "custom_rules": [{"scope": {"host": {"filter_id": "safe"}}}]}
     job = es.put_job("rules", {"analysis_config": {"detectors": [detector]}}).json
     assert job["analysis_config"]["detectors"][0]["custom_rules"] == [
@@ -260,7 +260,8 @@ def test_rules_defaults(es):
 
 
 def test_categorization_defaults(es):
-    """§4.1/§4.3: per_partition_categorization and the default analyzer absorb categorization_filters."""
+    """ES JobManager.putJob, CategorizationAnalyzerConfig: per_partition_categorization and the default analyzer
+    absorb categorization_filters."""
     job = es.put_job("cat", {"analysis_config": {
         "categorization_field_name": "message", "categorization_filters": ["\\d+"],
         "detectors": [{"function": "count", "by_field_name": "mlcategory"}]}}).json
@@ -273,7 +274,7 @@ def test_categorization_defaults(es):
 
 
 def test_model_prune_window_rules(es):
-    """§3.4: the window must be a multiple of bucket_span and at least two buckets."""
+    """ES AnalysisConfig: the window must be a multiple of bucket_span and at least two buckets."""
     body = minimal_job()
     body["analysis_config"]["model_prune_window"] = "29m"
     reply = es.put_job("mpw", body)
@@ -286,14 +287,14 @@ def test_model_prune_window_rules(es):
 
 
 def test_type_errors_are_not_wrapped(es):
-    """§2 (ObjectParser): a token of the wrong type names the field and the token."""
+    """ES ElasticsearchException (ObjectParser): a token of the wrong type names the field and the token."""
     reply = es.put_job("types", minimal_job(description=5))
     assert reply.json["error"]["root_cause"][0]["reason"].endswith(
         "[job_details] description doesn't support values of type: VALUE_NUMBER")
 
 
 def test_exclude_generated_export(es):
-    """§4.1: exclude_generated drops generated fields and datafeed_config; the export can be PUT again."""
+    """ES Job.toXContent, JobManager.putJob: exclude_generated drops generated fields and datafeed_config; the export can be PUT again."""
     es("PUT", "/_ml/anomaly_detectors/test-job1", SEED_REQUEST)
     export = es("GET", "/_ml/anomaly_detectors/test-job1", params={"exclude_generated": "true"}).json["jobs"][0]
     for generated in ("job_type", "job_version", "create_time", "datafeed_config"):
@@ -303,7 +304,7 @@ def test_exclude_generated_export(es):
 
 
 def test_update_fields(es):
-    """§5.1: updatable fields replace their values; the response is the full job."""
+    """ES JobUpdate: updatable fields replace their values; the response is the full job."""
     es.put_job("upd", minimal_job(groups=["a"], custom_settings={"x": 1}))
     reply = es("POST", "/_ml/anomaly_detectors/upd/_update", {
         "description": "new", "groups": ["b", "c"], "custom_settings": {"y": 2},
@@ -325,7 +326,7 @@ def test_update_fields(es):
 
 
 def test_update_immutable_and_open_rules(es):
-    """§5.1: immutable fields are unknown to the update parser; analysis_limits needs a closed job."""
+    """ES JobUpdate: immutable fields are unknown to the update parser; analysis_limits needs a closed job."""
     es.put_job("imm")
     reply = es("POST", "/_ml/anomaly_detectors/imm/_update", {"analysis_config": {"bucket_span": "1h"}})
     assert reply.json["error"]["root_cause"][0]["reason"].endswith("[job_update] unknown field [analysis_config]")
@@ -340,7 +341,7 @@ def test_update_immutable_and_open_rules(es):
 
 
 def test_expressions(es):
-    """§1, §10 jobs_get.yml: ids, groups, wildcards, _all, allow_no_match."""
+    """ES rest-api-spec ml.*.json, YAML REST tests jobs_get.yml: ids, groups, wildcards, _all, allow_no_match."""
     es.put_job("web-a", minimal_job(groups=["web"]))
     es.put_job("web-b", minimal_job(groups=["web"]))
     es.put_job("db-a")

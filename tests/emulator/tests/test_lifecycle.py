@@ -1,4 +1,4 @@
-"""State machines, tasks, stats and data (es-ml-api.md §6, §7) and datafeeds (§8)."""
+"""State machines, tasks, stats and data (ES Transport*JobAction, Get*StatsAction) and datafeeds (ES DatafeedConfig)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _feed(es, job_id="j1", df_id=None, **extra):
 
 
 def test_open_close_cycle(es):
-    """§6.2: open -> opened with a node id; open again 409; close twice 200; finished_time set on close."""
+    """ES Transport*JobAction: open -> opened with a node id; open again 409; close twice 200; finished_time set on close."""
     es.put_job("j1")
     assert _state(es, "j1")["state"] == "closed"
     assert "node" not in _state(es, "j1")
@@ -44,7 +44,7 @@ def test_open_close_cycle(es):
 
 
 def test_stats_shape_of_a_new_job(es):
-    """§7.1: zeroed counts and the four sections even for a job that never ran."""
+    """ES GetJobsStatsAction: zeroed counts and the four sections even for a job that never ran."""
     es.put_job("j1")
     stats = _state(es, "j1")
     assert list(stats) == ["job_id", "data_counts", "model_size_stats", "forecasts_stats", "state", "timing_stats"]
@@ -55,7 +55,7 @@ def test_stats_shape_of_a_new_job(es):
 
 
 def test_lazy_open_and_capacity(es):
-    """§6.2: with no capacity a lazy job waits in opening with node ""; a normal job gets 429."""
+    """ES Transport*JobAction: with no capacity a lazy job waits in opening with node ""; a normal job gets 429."""
     es.settings(max_open_jobs=0)
     es.put_job("lazy", minimal_job(allow_lazy_open=True))
     es.put_job("eager")
@@ -78,7 +78,7 @@ def test_lazy_open_and_capacity(es):
 
 
 def test_close_failed_job_needs_force(es):
-    """§6.2: a failed job closes only with force."""
+    """ES Transport*JobAction: a failed job closes only with force."""
     es.put_job("j1")
     es("POST", JOBS + "j1/_open")
     es.runtime("j1", state="failed")
@@ -89,7 +89,7 @@ def test_close_failed_job_needs_force(es):
 
 
 def test_close_by_expression(es):
-    """§6.2: close takes groups and wildcards; allow_no_match=false with no match is a 404."""
+    """ES Transport*JobAction: close takes groups and wildcards; allow_no_match=false with no match is a 404."""
     for job_id in ("g-1", "g-2", "other"):
         es.put_job(job_id, minimal_job(groups=["grp"]) if job_id.startswith("g") else None)
         es("POST", JOBS + job_id + "/_open")
@@ -101,7 +101,7 @@ def test_close_by_expression(es):
 
 
 def test_delete_rules(es):
-    """§6.2: an open job needs force; delete removes the job's stopped datafeed (7.15+)."""
+    """ES Transport*JobAction: an open job needs force; delete removes the job's stopped datafeed (7.15+)."""
     es.put_job("j1")
     es("POST", JOBS + "j1/_open")
     reply = es("DELETE", JOBS + "j1")
@@ -115,7 +115,7 @@ def test_delete_rules(es):
 
 
 def test_force_delete_with_started_datafeed(es):
-    """§6.2, delete_job_force.yml: force removes an open job and its started datafeed."""
+    """ES Transport*JobAction, delete_job_force.yml: force removes an open job and its started datafeed."""
     es.put_job("j1")
     _feed(es)
     es("POST", JOBS + "j1/_open")
@@ -129,7 +129,7 @@ def test_force_delete_with_started_datafeed(es):
 
 
 def test_async_delete_blocks_the_job(es):
-    """§6.1/§6.2: wait_for_completion=false returns a task; the job is blocked and deleting until it ends."""
+    """ES Blocked/Transport*JobAction: wait_for_completion=false returns a task; the job is blocked and deleting until it ends."""
     es.settings(task_duration_ms=400)
     es.put_job("j1")
     reply = es("DELETE", JOBS + "j1", params={"wait_for_completion": "false"})
@@ -152,7 +152,7 @@ def test_async_delete_blocks_the_job(es):
 
 
 def test_reset_clears_data(es):
-    """§6.2, reset_job.yml: only a closed job resets; results, snapshot and finished_time go."""
+    """ES Transport*JobAction, reset_job.yml: only a closed job resets; results, snapshot and finished_time go."""
     es.put_job("j1")
     es("POST", JOBS + "j1/_open")
     start = 1_700_000_000_000
@@ -172,7 +172,7 @@ def test_reset_clears_data(es):
 
 
 def test_async_reset_task(es):
-    """§6.2: reset with wait_for_completion=false is a cancellable task described job-<id>."""
+    """ES Transport*JobAction: reset with wait_for_completion=false is a cancellable task described job-<id>."""
     es.settings(task_duration_ms=300)
     es.put_job("j1")
     task_id = es("POST", JOBS + "j1/_reset", params={"wait_for_completion": "false"}).json["task"]
@@ -194,7 +194,7 @@ def test_post_data_needs_an_open_job(es):
 
 
 def test_datafeed_defaults_and_export(es):
-    """§8.1: defaults on GET; exclude_generated drops query_delay and chunking_config."""
+    """ES DatafeedConfig: defaults on GET; exclude_generated drops query_delay and chunking_config."""
     es.put_job("j1")
     created = _feed(es).json
     assert created["query"] == {"match_all": {"boost": 1.0}}
@@ -209,7 +209,7 @@ def test_datafeed_defaults_and_export(es):
 
 
 def test_datafeed_create_errors(es):
-    """§8.2: missing job, duplicate id, one datafeed per job, headers, empty indices, aliases."""
+    """ES TransportPutDatafeedAction: missing job, duplicate id, one datafeed per job, headers, empty indices, aliases."""
     assert _feed(es, "nojob").json["error"]["reason"] == "No known job with id 'nojob'"
     es.put_job("j1")
     assert _feed(es, indexes=["a"], df_id="alias").json["indices"] == ["a"]
@@ -224,7 +224,7 @@ def test_datafeed_create_errors(es):
 
 
 def test_datafeed_start_stop(es):
-    """§6.3: start needs an open job, is not idempotent; stop is; closing the job stops the datafeed."""
+    """ES TransportStartDatafeedAction: start needs an open job, is not idempotent; stop is; closing the job stops the datafeed."""
     es.put_job("j1")
     _feed(es)
     closed = es("POST", FEEDS + "datafeed-j1/_start")
@@ -247,7 +247,7 @@ def test_datafeed_start_stop(es):
 
 
 def test_bounded_datafeed_stops_and_closes_its_job(es):
-    """§6.2: a datafeed with an end time stops when done and closes its job."""
+    """ES Transport*JobAction: a datafeed with an end time stops when done and closes its job."""
     es.put_job("j1")
     _feed(es)
     es("POST", JOBS + "j1/_open")
@@ -261,7 +261,7 @@ def test_bounded_datafeed_stops_and_closes_its_job(es):
 
 
 def test_datafeed_update(es):
-    """§8.3: update replaces fields; job_id cannot change; max_empty_searches -1 clears it."""
+    """ES DatafeedUpdate: update replaces fields; job_id cannot change; max_empty_searches -1 clears it."""
     es.put_job("j1")
     _feed(es, max_empty_searches=5)
     updated = es("POST", FEEDS + "datafeed-j1/_update", {"indices": ["b"], "query_delay": "2m", "frequency": "150s",
@@ -274,7 +274,7 @@ def test_datafeed_update(es):
 
 
 def test_script_fields_defaults_and_search_count(es):
-    """§8.1: script fields come back with lang and ignore_failure; §7.2: search_count shows a datafeed ran."""
+    """ES DatafeedConfig: script fields come back with lang and ignore_failure; ES GetDatafeedsStatsAction: search_count shows a datafeed ran."""
     es.put_job("j1")
     created = _feed(es, script_fields={"hour": {"script": "doc['@timestamp'].value.getHour()"},
                                        "twice": {"script": {"source": "2 * params.x", "params": {"x": 1}},

@@ -1,4 +1,4 @@
-"""ml_calendar's planner against the emulator (es-ml-calendars-filters.md §3, §4)."""
+"""ml_calendar's planner against the emulator (ES Calendar, ScheduledEvent)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The datafeed planner and the info views, against the emulator (es-ml-api.md §6.3, §7.2, §8)."""
+"""The datafeed planner and the info views, against the emulator (ES TransportStartDatafeedAction, GetDatafeedsStatsAction, DatafeedConfig)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_create_check_then_apply_then_noop(es, job):
 
 
 def test_equivalent_spellings(es, job):
-    """Normalised: indices as a set, durations by value, script defaults, expand_wildcards all (§8.1)."""
+    """Normalised: indices as a set, durations by value, script defaults, expand_wildcards all (ES DatafeedConfig)."""
     es("PUT", D, {"job_id": "j1", "indexes": ["b", "a"], "frequency": "150s", "query_delay": "2m",
                   "script_fields": {"h": {"script": "doc['x'].value"}},
                   "indices_options": {"expand_wildcards": ["open", "closed", "hidden"]},
@@ -118,7 +118,7 @@ def test_started_needs_an_open_job(es, job):
 
 
 def test_bounded_datafeed_that_ran_is_done(es, job):
-    """A bounded run whose job already holds records up to its end counts as done (§6.2, §7.1)."""
+    """A bounded run whose job already holds records up to its end counts as done (ES Transport*JobAction, GetJobsStatsAction)."""
     es("PUT", D, {"job_id": "j1", "indices": ["logs"]})
     es("POST", "/_ml/anomaly_detectors/j1/_open")
     window = {"start": "2026-01-01T00:00:00Z", "end": "2026-01-02T00:00:00Z"}

@@ -1,4 +1,4 @@
-"""ml_filter's planner against the emulator (es-ml-calendars-filters.md §5)."""
+"""ml_filter's planner against the emulator (ES MlFilter)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import (ConfigError, desired_body,
                                                                                       differences, update_body)
 
-# Every detector function (es-ml-api.md §3.5) with the fields it needs.
+# Every detector function (ES Detector) with the fields it needs.
 FIELD_FUNCTIONS = ["distinct_count", "low_distinct_count", "high_distinct_count", "info_content", "low_info_content",
                    "high_info_content", "metric", "mean", "low_mean", "high_mean", "avg", "low_avg", "high_avg",
                    "median", "low_median", "high_median", "min", "max", "sum", "low_sum", "high_sum", "non_null_sum",
@@ -39,7 +39,7 @@ def _created(es, job_id, body):
 
 @pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d["function"])
 def test_every_function_round_trips_without_difference(es, detector):
-    """A job declared as created compares equal to what the server returns (§3.5 expansions, §4.1 defaults)."""
+    """A job declared as created compares equal to what the server returns (ES Detector expansions, Job.toXContent, JobManager.putJob defaults)."""
     body = _job(detectors=[detector], influencers=["host"])
     assert differences(body, _created(es, "fn", body)) == []
 
@@ -75,7 +75,8 @@ def test_every_function_round_trips_without_difference(es, detector):
         "exclude-frequent-case", "influencer-order", "prune-window", "categorization-filters", "per-partition",
         "custom-rules"])
 def test_equivalent_spellings(es, declared, created):
-    """Different spellings of the same analysis_config are not a difference (§4.1, §3.4, §3.5, §4.3)."""
+    """Different spellings of the same analysis_config are not a difference (ES Job.toXContent, AnalysisConfig,
+    Detector, CategorizationAnalyzerConfig)."""
     assert differences(_job(**declared), _created(es, "eq", _job(**created))) == []
 
 
@@ -139,7 +140,7 @@ def test_only_what_the_user_set_is_compared(es):
     ({"results_index_name": "mine"}, "results_index_name", False),
 ])
 def test_updatable_or_immutable(es, change, paths, updatable):
-    """§5.1: which differences the update API can apply."""
+    """ES JobUpdate: which differences the update API can apply."""
     base = {"analysis_config": {"bucket_span": "15m", "detectors": [{"function": "count", "by_field_name": "host"}]},
             "data_description": {"time_field": "@timestamp"}}
     current = _created(es, "cls", base)
