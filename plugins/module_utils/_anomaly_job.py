@@ -40,6 +40,12 @@ STATES = JOB_STATES
 DATAFEED_GENERATED = ("job_id", "authorization")
 
 
+def default_datafeed_id(job_id, job):
+    """The id of a job's declared ``datafeed_config`` that names none: that of the datafeed the job has (from GET),
+    else the job's own id, as ES defaults it when it creates the job."""
+    return ((job or {}).get("datafeed_config") or {}).get("datafeed_id") or job_id
+
+
 def _is_expression(job_id):
     return job_id == "_all" or "*" in job_id or "," in job_id
 
@@ -141,7 +147,7 @@ class JobRun(object):
         """The declared datafeed's params for the datafeed planner, its id resolved against the job as read."""
         if self.feed is None:
             return None
-        return dict(self.feed, datafeed_id=self.feed.get("datafeed_id") or self.datafeed_id() or self.job_id)
+        return dict(self.feed, datafeed_id=self.feed.get("datafeed_id") or default_datafeed_id(self.job_id, self.job))
 
     def create_body(self):
         """The job's PUT body; a declared datafeed goes in it, so that ES creates the two in one request."""

@@ -152,8 +152,8 @@ def _feed_params(job, cached=None):
     feed = job["datafeed"]
     feed_id = feed.get("datafeed_id")
     if not feed_id and feed.get("id_from_job"):
-        known = ((cached.jobs.get(job["job_id"]) if cached is not None else None) or {}).get("datafeed_config")
-        feed_id = (known or {}).get("datafeed_id") or job["job_id"]
+        found = cached.jobs.get(job["job_id"]) if cached is not None else None
+        feed_id = _anomaly_job.default_datafeed_id(job["job_id"], found)
     params = dict(FEED_DEFAULTS, job_id=job["job_id"], datafeed_id=feed_id, start=feed.get("start"),
                   end=feed.get("end"))
     params["state"] = feed.get("state") or ("started" if job["state"] == "opened" else "stopped")

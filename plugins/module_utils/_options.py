@@ -137,9 +137,6 @@ def bulk_job_spec():
     """One element of ml_anomaly_jobs' ``jobs`` (and of the role's ``anomaly_detection_jobs``)."""
     config = job_body_spec()
     config.update(job_id=dict(type="str"))
-    feed_config = datafeed_body_spec()
-    feed_config.update(job_id=dict(type="str"), datafeed_id=dict(type="str"))
-    feed_config.update(_generated(DATAFEED_GENERATED))
     return dict(
         job_id=dict(type="str", required=True),
         state=dict(type="str", default="opened", choices=list(BULK_JOB_STATES)),
@@ -149,7 +146,7 @@ def bulk_job_spec():
         datafeed=dict(type="dict", options=dict(
             datafeed_id=dict(type="str"),
             state=dict(type="str", choices=list(DATAFEED_STATES)),
-            config=dict(type="dict", options=feed_config),
+            config=dict(type="dict", options=job_datafeed_config_spec()),  # a datafeed as GET returns it
             start=dict(type="str"),
             end=dict(type="str"),
         )),
