@@ -52,6 +52,9 @@ class Settings:
         self.max_model_memory_limit_mb = 0  # xpack.ml.max_model_memory_limit; 0 = unset
         self.max_open_jobs = 512  # xpack.ml.max_open_jobs of the single ML node
         self.task_duration_ms = 0  # how long a delete or reset task keeps its job blocked
+        # instead, when above 0: a new delete or reset task runs until its job's config has been read this many times
+        # (the last of those reads still shows it running), a clock that a slow machine cannot outrun
+        self.task_held_for_reads = 0
         self.datafeed_lookback_ms = 0  # how long a datafeed with an end time runs before it stops
 
     def update(self, values):
@@ -84,7 +87,7 @@ class DatafeedRuntime:
 
 
 class Task:
-    def __init__(self, number, action, description, job_id, kind, duration_ms, cancellable):
+    def __init__(self, number, action, description, job_id, kind, duration_ms, cancellable, reads=0):
         self.id = "%s:%d" % (NODE_ID, number)
         self.number = number
         self.action = action
@@ -93,6 +96,9 @@ class Task:
         self.kind = kind
         self.start_ms = now_ms()
         self.due = time.monotonic() + duration_ms / 1000.0
+        self.reads_left = reads or None  # see Settings.task_held_for_reads
+        if self.reads_left:
+            self.due = float("inf")
         self.cancellable = cancellable
         self.completed = False
         self.response = None
@@ -177,18 +183,18 @@ class Cluster:  # pylint: disable=too-many-public-methods
 
     def _wait_for(self, task):
         """Block the calling request (not the cluster) until ``task`` is due, then finish it."""
-        delay = task.due - time.monotonic()
-        if delay > 0:
+        while task.due > time.monotonic():  # a held task's due moves when other requests read its job
             self.lock.release()
             try:
-                time.sleep(delay)
+                time.sleep(min(0.05, max(0.0, task.due - time.monotonic())))
             finally:
                 self.lock.acquire()
         self.tick()
 
     def _new_task(self, action, description, job_id, kind, cancellable):
         self.task_counter += 1
-        task = Task(self.task_counter, action, description, job_id, kind, self.settings.task_duration_ms, cancellable)
+        task = Task(self.task_counter, action, description, job_id, kind, self.settings.task_duration_ms, cancellable,
+                    self.settings.task_held_for_reads)
         self.tasks[task.id] = task
         return task
 
@@ -267,7 +273,18 @@ class Cluster:  # pylint: disable=too-many-public-methods
 
     def get_jobs(self, expression, allow_no_match, exclude_generated):
         ids = self.expand_job_ids(expression, allow_no_match)
-        return {"count": len(ids), "jobs": [self.render_job(i, exclude_generated) for i in ids]}
+        out = {"count": len(ids), "jobs": [self.render_job(i, exclude_generated) for i in ids]}
+        for job_id in ids:
+            self._count_read(job_id)
+        return out
+
+    def _count_read(self, job_id):
+        """A read of a job that a held task blocks brings the task one read closer to its end."""
+        task = self.tasks.get((self.jobs[job_id].get("blocked") or {}).get("task_id"))
+        if task is not None and task.reads_left:
+            task.reads_left -= 1
+            if not task.reads_left:
+                task.due = time.monotonic()
 
     def job_stats(self, expression, allow_no_match):
         ids = self.expand_job_ids(expression, allow_no_match)

@@ -185,6 +185,21 @@ def test_async_reset_task(es):
     assert "blocked" not in es("GET", JOBS + "j1").json["jobs"][0]
 
 
+def test_a_held_task_ends_after_reads_of_its_job(es):
+    """Test control, not ES: a task held for N reads of its job runs, however long that takes, until the N-th
+    GET of the job (which still shows it blocked); stats reads do not count; a waiting delete waits for them."""
+    es.settings(task_held_for_reads=2)
+    es.put_job("j1")
+    task_id = es("DELETE", JOBS + "j1", params={"wait_for_completion": "false"}).json["task"]
+    time.sleep(0.2)
+    assert es("GET", JOBS + "j1/_stats").status == 200
+    assert es("GET", JOBS + "j1").json["jobs"][0]["blocked"]["task_id"] == task_id
+    assert es("GET", "/_tasks/" + task_id).json["completed"] is False
+    assert es("GET", JOBS + "j1").json["jobs"][0]["blocked"]["task_id"] == task_id  # the second read
+    assert es("GET", JOBS + "j1").status == 404
+    assert es("GET", "/_tasks/" + task_id).json["completed"] is True
+
+
 def test_post_data_needs_an_open_job(es):
     """TransportJobTaskAction: data for a job without an assigned task is a 409."""
     es.put_job("j1")
