@@ -18,14 +18,10 @@ from __future__ import annotations
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils import _anomaly_job, _datafeed
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import ElasticsearchError
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
-    bulk_job_spec, datafeed_lifecycle_spec, given, job_datafeed_config_spec, job_lifecycle_spec, validate)
+    ConfigError, bulk_job_spec, given, job_datafeed_config_spec, validate)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
 
-JOB_DEFAULTS = dict((k, o.get("default")) for k, o in job_lifecycle_spec().items() if k != "job_id")
-FEED_DEFAULTS = dict((k, o.get("default")) for k, o in datafeed_lifecycle_spec().items()
-                     if k not in ("datafeed_id", "job_id", "state", "start", "end"))
 SHOWN_FAILURES = 5  # failures quoted in full in the message; the rest are counted, grouped by their reason
 
 
@@ -133,9 +129,9 @@ def declared(jobs):
             raise ConfigError("%s: a started datafeed needs its job opened" % where)
         # validate each body through the planners' own input checks, still before any request
         try:
-            _anomaly_job.JobRun(None, _job_params(job), True, lambda m: None).check_input()
+            _anomaly_job.declare(_job_params(job), lambda m: None)
             if feed is not None and job["state"] != "absent":
-                _datafeed.DatafeedRun(None, _feed_params(job), True, lambda m: None).check_input()
+                _datafeed.declare(_feed_params(job), lambda m: None)
         except ConfigError as exc:
             raise ConfigError("%s: %s" % (where, exc))
         out.append(job)
@@ -143,7 +139,7 @@ def declared(jobs):
 
 
 def _job_params(job):
-    params = dict(JOB_DEFAULTS, job_id=job["job_id"], state=job["state"], recreate=job["recreate"], force=job["force"])
+    params = dict(job_id=job["job_id"], state=job["state"], recreate=job["recreate"], force=job["force"])
     params.update(given(job.get("config")))
     return params
 
@@ -154,8 +150,7 @@ def _feed_params(job, cached=None):
     if not feed_id and feed.get("id_from_job"):
         found = cached.jobs.get(job["job_id"]) if cached is not None else None
         feed_id = _anomaly_job.default_datafeed_id(job["job_id"], found)
-    params = dict(FEED_DEFAULTS, job_id=job["job_id"], datafeed_id=feed_id, start=feed.get("start"),
-                  end=feed.get("end"))
+    params = dict(job_id=job["job_id"], datafeed_id=feed_id, start=feed.get("start"), end=feed.get("end"))
     params["state"] = feed.get("state") or ("started" if job["state"] == "opened" else "stopped")
     config = given(feed.get("config"))
     config.pop("datafeed_id", None)
@@ -208,9 +203,9 @@ def _prune(cached, group, declared_ids, params, check_mode, diff_mode, warn, dif
         entry = {"job_id": job_id, "pruned": True}
         feed = (job.get("datafeed_config") or {}).get("datafeed_id")
         if feed:  # the datafeed first, then the job
-            entry["datafeed"] = _datafeed.run(cached, dict(FEED_DEFAULTS, job_id=job_id, datafeed_id=feed,
-                                                           state="absent", force=force), check_mode, diff_mode, warn)
-        entry.update(_anomaly_job.run(cached, dict(JOB_DEFAULTS, job_id=job_id, state="absent", force=force),
+            entry["datafeed"] = _datafeed.run(cached, dict(job_id=job_id, datafeed_id=feed, state="absent",
+                                                           force=force), check_mode, diff_mode, warn)
+        entry.update(_anomaly_job.run(cached, dict(job_id=job_id, state="absent", force=force),
                                       check_mode, diff_mode, warn))
         _merge_diff(diffs, job_id, entry)
         pruned.append(entry)

@@ -332,6 +332,23 @@ class EsClient(object):
         self.hosts = urls
         self._current = 0
         self._headers = {"Accept": "application/json"}
+        self._set_auth(username, password, api_key, api_key_id, bearer_token)
+        self._verify = ca_path if ca_path else bool(validate_certs)
+        self._warn_if_exposed(validate_certs, ca_path)
+        self._cert = (client_cert, client_key) if client_cert else None
+        self._sessions = {
+            True: self._session(_BoundedRetry(total=retries, connect=retries, read=retries, status=retries,
+                                              status_forcelist=RETRY_STATUSES, allowed_methods=None,
+                                              backoff_factor=backoff_factor, raise_on_status=False,
+                                              respect_retry_after_header=True)),
+            False: self._session(_BoundedRetry(total=retries, connect=retries, read=0, other=0, status=retries,
+                                               status_forcelist=REJECTED_STATUSES, allowed_methods=None,
+                                               backoff_factor=backoff_factor, raise_on_status=False,
+                                               respect_retry_after_header=True)),
+        }
+
+    def _set_auth(self, username, password, api_key, api_key_id, bearer_token):
+        """One kind of credentials (their conflicts were refused with the options): basic, API key or bearer."""
         self._auth = None
         self.auth_kind = None
         if username:
@@ -346,27 +363,18 @@ class EsClient(object):
         elif bearer_token:
             self._headers["Authorization"] = "Bearer " + bearer_token
             self.auth_kind = "bearer"
-        self._verify = ca_path if ca_path else bool(validate_certs)
-        if not validate_certs and not ca_path and any(u.startswith("https://") for u in urls):
+
+    def _warn_if_exposed(self, validate_certs, ca_path):
+        """Say so when the connection can be impersonated, or sends credentials in clear text off this host."""
+        if not validate_certs and not ca_path and any(u.startswith("https://") for u in self.hosts):
             self._warn("validate_certs is false: the cluster's TLS certificate is not verified, so anyone on the "
                        "network path can impersonate it; set ca_path instead")
         if self.auth_kind:
-            for url in urls:
+            for url in self.hosts:
                 parts = urlsplit(url)
                 if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
                     self._warn("credentials are sent in clear text over http:// to %s; use https://"
                                % redact_url(url))
-        self._cert = (client_cert, client_key) if client_cert else None
-        self._sessions = {
-            True: self._session(_BoundedRetry(total=retries, connect=retries, read=retries, status=retries,
-                                              status_forcelist=RETRY_STATUSES, allowed_methods=None,
-                                              backoff_factor=backoff_factor, raise_on_status=False,
-                                              respect_retry_after_header=True)),
-            False: self._session(_BoundedRetry(total=retries, connect=retries, read=0, other=0, status=retries,
-                                               status_forcelist=REJECTED_STATUSES, allowed_methods=None,
-                                               backoff_factor=backoff_factor, raise_on_status=False,
-                                               respect_retry_after_header=True)),
-        }
 
     @classmethod
     def from_params(cls, params, warn=None):

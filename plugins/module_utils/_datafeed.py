@@ -18,289 +18,282 @@ import re
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import apply_changes
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed_config import (
-    comparable, desired_body, differences, update_body, validate_datafeed_id)
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError, validate_id
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import datafeed_path as _dpath
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import job_path as _jpath
+    comparable, desired_body, differences, update_body)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
+    DATAFEED_STATES, ConfigError, check_duration, datafeed_spec, validate_datafeed_id, validate_id, with_defaults)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import (
-    Action, Plan, ReconcileError, is_already_exists, is_conflict, is_missing)
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, epoch_ms, es_seconds, parse_duration
+    Action, Facts, Plan, Planner, ReconcileError, converge, is_already_exists, is_conflict, is_missing)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import epoch_ms, es_seconds
 
-STATES = ("present", "absent", "started", "stopped")
+STATES = DATAFEED_STATES
 RUNNING = ("started", "starting")
 
 
-class DatafeedRun(object):
-    def __init__(self, api, params, check_mode, warn):
-        self.api = api
-        self.params = params
-        self.check_mode = check_mode
-        self.warn = warn
-        self.state = params.get("state") or "present"
-        self.job_id = params.get("job_id")
-        self.datafeed_id = params.get("datafeed_id") or ("datafeed-%s" % self.job_id if self.job_id else None)
-        self.plan = Plan("datafeed [%s]" % self.datafeed_id)
-        self.body = None
-        self.datafeed = None
-        self.stats = None
-        self.changes = []
-        self.final_state = None
-        self.notes = []
+# -- declare -----------------------------------------------------------------------------------------------------
 
-    def check_input(self):
-        if self.state not in STATES:
-            raise ConfigError("state must be one of %s" % ", ".join(STATES))
-        if not self.datafeed_id:
-            raise ConfigError("give datafeed_id, or job_id for the default datafeed-<job_id>")
-        validate_datafeed_id(self.datafeed_id)
-        if self.job_id is not None:
-            validate_id("job_id", self.job_id)
-        if self.params.get("timeout") is not None:
-            try:
-                parse_duration(self.params["timeout"])
-            except UnitError as exc:
-                raise ConfigError("timeout: %s" % exc)
-        if self.state == "absent":
-            return  # a delete needs no configuration: one given (the same task with state flipped) is not used
-        self.body = desired_body(self.params)
-        if (self.params.get("start") is not None or self.params.get("end") is not None) and self.state != "started":
-            raise ConfigError("start and end apply to state=started")
-        self.check_window()
-        if self.params.get("authorization") is not None:
-            self.warn("authorization is ignored: Elasticsearch records the creating user's roles itself")
+def declare(params, warn):
+    """The declared datafeed, refused before any request when it cannot be right."""
+    declared = Facts(**with_defaults(datafeed_spec(), params))
+    declared.datafeed_id = declared.datafeed_id or ("datafeed-%s" % declared.job_id if declared.job_id else None)
+    declared.body = None
+    if declared.state not in STATES:
+        raise ConfigError("state must be one of %s" % ", ".join(STATES))
+    if not declared.datafeed_id:
+        raise ConfigError("give datafeed_id, or job_id for the default datafeed-<job_id>")
+    validate_datafeed_id(declared.datafeed_id)
+    if declared.job_id is not None:
+        validate_id("job_id", declared.job_id)
+    check_duration("timeout", declared.timeout)
+    if declared.state == "absent":
+        return declared  # a delete needs no configuration: one given (the same task with state flipped) is not used
+    declared.body = desired_body(params)
+    if (declared.start is not None or declared.end is not None) and declared.state != "started":
+        raise ConfigError("start and end apply to state=started")
+    _check_window(declared)
+    if declared.authorization is not None:
+        warn("authorization is ignored: Elasticsearch records the creating user's roles itself")
+    return declared
 
-    def check_window(self):
-        """start and end as ES parses them (epoch ms, ISO 8601 with a zone, or date math from ``now``), end after
-        start, refused before the datafeed is created rather than by the start that follows it."""
-        found = {}
-        for key in ("start", "end"):
-            value = self.params.get(key)
-            if value is None:
-                continue
-            text = str(value).strip()
-            if text.startswith("now"):
-                if not re.match(r"now([+-]\d+[yMwdhHms])*(/[yMwdhHms])?\Z", text):
-                    raise ConfigError("%s: %r is not a date: give epoch milliseconds, ISO 8601 (such as "
-                                      "2026-01-31T00:00:00Z) or date math such as now-1d" % (key, value))
-                continue
-            found[key] = epoch_ms(text)
-            if found[key] is None:
+
+def _check_window(declared):
+    """start and end as ES parses them (epoch ms, ISO 8601 with a zone, or date math from ``now``), end after
+    start, refused before the datafeed is created rather than by the start that follows it."""
+    found = {}
+    for key in ("start", "end"):
+        value = getattr(declared, key)
+        if value is None:
+            continue
+        text = str(value).strip()
+        if text.startswith("now"):
+            if not re.match(r"now([+-]\d+[yMwdhHms])*(/[yMwdhHms])?\Z", text):
                 raise ConfigError("%s: %r is not a date: give epoch milliseconds, ISO 8601 (such as "
                                   "2026-01-31T00:00:00Z) or date math such as now-1d" % (key, value))
-        if "start" in found and "end" in found and found["end"] <= found["start"]:
-            raise ConfigError("end (%s) must be after start (%s)" % (self.params["end"], self.params["start"]))
+            continue
+        found[key] = epoch_ms(text)
+        if found[key] is None:
+            raise ConfigError("%s: %r is not a date: give epoch milliseconds, ISO 8601 (such as "
+                              "2026-01-31T00:00:00Z) or date math such as now-1d" % (key, value))
+    if "start" in found and "end" in found and found["end"] <= found["start"]:
+        raise ConfigError("end (%s) must be after start (%s)" % (declared.end, declared.start))
 
-    # -- reading ---------------------------------------------------------------------------------------------
 
-    def read(self):
-        self.datafeed = self.api.datafeed(self.datafeed_id)
+# -- read --------------------------------------------------------------------------------------------------------
 
-    def read_stats(self):
-        if self.datafeed is not None and self.stats is None:
-            self.stats = self.api.datafeed_stats(self.datafeed_id) or {}
+def read(api, declared, check_mode):
+    """The datafeed; its stats unless only its config matters (or a config change needs its run state); for a
+    start, its job's stats (and, to tell whether a bounded run already reached its end, the job)."""
+    current = Facts(datafeed=api.datafeed(declared.datafeed_id), stats=None, job_stats=None, job=None)
+    if current.datafeed is None and declared.state == "absent":
+        return current
+    if current.datafeed is not None and (declared.state != "present" or _config_step(current, declared)[0] in (
+            "update", "recreate")):
+        current.stats = api.datafeed_stats(declared.datafeed_id) or {}
+    step = _config_step(current, declared)[0]  # raises, before any further read, what the plan would raise
+    if declared.state == "started" and _state_after(current, step) not in RUNNING:
+        job_id = _job_of(current, declared)
+        current.job_stats = api.job_stats(job_id) if job_id else None
+        latest = ((current.job_stats or {}).get("data_counts") or {}).get("latest_record_timestamp")
+        if (declared.end is not None and not declared.restart and step is None and latest is not None
+                and epoch_ms(declared.end) is not None):
+            current.job = api.job(job_id) or {}
+    return current
 
-    def feed_state(self):
-        return (self.stats or {}).get("state", "stopped")
 
-    # -- planning --------------------------------------------------------------------------------------------
+def _config_step(current, declared):
+    """(what the config needs: create, recreate, update or None, the changes); raises what cannot be done."""
+    found = current.datafeed
+    if found is None:
+        if declared.body is None or "indices" not in declared.body or declared.job_id is None:
+            raise ReconcileError("datafeed [%s] does not exist; give job_id and indices (and the rest of its body) "
+                                 "to create it" % declared.datafeed_id)
+        return "create", []
+    if declared.job_id is not None and declared.job_id != found.get("job_id"):
+        if not declared.recreate:
+            raise ReconcileError(
+                "datafeed [%s] feeds job [%s], declared [%s]; Elasticsearch cannot change a datafeed's job. Set "
+                "recreate=true to delete the datafeed and create it for the declared job"
+                % (declared.datafeed_id, found.get("job_id"), declared.job_id))
+        return "recreate", []
+    changes = differences(declared.body, found) if declared.body is not None else []
+    return ("update" if changes else None), changes
 
-    def plan_all(self):
-        self.read()
-        if self.state == "absent":
-            return self.plan_absent()
-        if self.state != "present" and self.datafeed is not None:
-            self.read_stats()
-        state = self.feed_state() if self.datafeed is not None and self.stats is not None else None
-        state = self.plan_config(state)
-        if self.state == "started":
-            state = self.plan_start(state)
-        elif self.state == "stopped":
-            state = self.plan_stop(state)
-        self.final_state = state
 
-    def plan_config(self, state):
-        if self.datafeed is None:
-            if self.body is None or "indices" not in self.body or self.job_id is None:
-                raise ReconcileError("datafeed [%s] does not exist; give job_id and indices (and the rest of its body) "
-                                     "to create it" % self.datafeed_id)
-            body = copy.deepcopy(self.body)
-            body["job_id"] = self.job_id
-            self.plan.add(Action("put_datafeed", "put_datafeed", "PUT", _dpath(self.datafeed_id),
-                                 kwargs={"datafeed_id": self.datafeed_id, "body": body}, body_arg="body",
-                                 leaves="created", on_result=self._take, verify=self._exists_as_declared,
-                                 tolerate=is_already_exists))
-            return "stopped"
-        current_job = self.datafeed.get("job_id")
-        if self.job_id is not None and self.job_id != current_job:
-            if not self.params.get("recreate"):
-                raise ReconcileError(
-                    "datafeed [%s] feeds job [%s], declared [%s]; Elasticsearch cannot change a datafeed's job. Set "
-                    "recreate=true to delete the datafeed and create it for the declared job"
-                    % (self.datafeed_id, current_job, self.job_id))
-            return self.plan_recreate(state)
-        if self.body is None:
-            return state
-        self.changes = differences(self.body, self.datafeed)
-        if not self.changes:
-            return state
-        if state is None:
-            self.read_stats()
-            state = self.feed_state()
-        running = state in RUNNING
-        if running:
-            self.add_stop(leaves="stopped, not yet updated")
-        self.plan.add(Action("update_datafeed", "update_datafeed", "POST", _dpath(self.datafeed_id, "_update"),
-                             kwargs={"datafeed_id": self.datafeed_id, "body": update_body(self.changes, self.body)},
-                             body_arg="body", leaves="updated%s" % (", stopped" if running else ""),
-                             on_result=self._take))
-        if running and self.state != "stopped":
-            self.add_start(note="resumes from where it stopped")
-            self.plan.restore_after = "stop_datafeed"  # a failed update still leaves the datafeed running
-            self.plan.restore = [self.start_action()]
+def _state_after(current, step):
+    """The run state once the config step is done (a created or re-created datafeed is stopped)."""
+    if step in ("create", "recreate"):
+        return "stopped"
+    return _feed_state(current)
+
+
+def _feed_state(current):
+    if current.datafeed is None or current.stats is None:
+        return None
+    return current.stats.get("state", "stopped")
+
+
+def _job_of(current, declared):
+    return declared.job_id or (current.datafeed or {}).get("job_id")
+
+
+# -- plan --------------------------------------------------------------------------------------------------------
+
+def plan(current, declared):
+    out = Plan("datafeed [%s]" % declared.datafeed_id, start_state=_feed_state(current) or "absent")
+    out.before = comparable(current.datafeed) or {}
+    if current.datafeed is not None and current.stats is not None:
+        out.before["state"] = _feed_state(current)
+    if declared.state == "absent":
+        _plan_absent(out, current, declared)
+        return out
+    step, out.changes = _config_step(current, declared)
+    state = _feed_state(current)
+    if step == "create":
+        _add_create(out, declared)
+        out.after = dict(copy.deepcopy(declared.body), job_id=declared.job_id)
+    elif step == "recreate":
+        _plan_recreate(out, current, declared)
+        out.after = dict(comparable(current.datafeed), job_id=declared.job_id)
+    else:
+        if step == "update":
+            _plan_update(out, declared, state)
+        out.after = apply_changes(comparable(current.datafeed), out.changes)
+    state = _state_after(current, step)
+    if declared.state == "started":
+        state = _plan_start(out, current, declared, state)
+    elif declared.state == "stopped" and state in RUNNING:
+        out.add(_stop(declared, force=bool(declared.force)))
+        state = "stopped"
+    out.state = state
+    if state is not None and (out.before.get("state") is not None or declared.state != "present"):
+        out.after["state"] = state
+    return out
+
+
+def _plan_absent(out, current, declared):
+    if current.datafeed is None:
+        return
+    force = bool(declared.force)
+    if _feed_state(current) in RUNNING and not force:
+        out.add(_stop(declared, leaves="stopped, not deleted"))
+    feed_id = declared.datafeed_id
+    out.add(Action("delete_datafeed", {"datafeed_id": feed_id, "force": force or None}, leaves="deleted",
+                   verify=lambda api: api.datafeed(feed_id) is None, tolerate=is_missing))
+
+
+def _add_create(out, declared):
+    body = dict(copy.deepcopy(declared.body), job_id=declared.job_id)
+    feed_id, wanted = declared.datafeed_id, declared.body
+
+    def exists_as_declared(api):
+        found = api.datafeed(feed_id)
+        if found is None or found.get("job_id") != declared.job_id or differences(wanted, found):
+            return None
+        return found
+    out.add(Action("put_datafeed", {"datafeed_id": feed_id, "body": body}, body_arg="body", leaves="created",
+                   verify=exists_as_declared, tolerate=is_already_exists))
+
+
+def _plan_update(out, declared, state):
+    """An update needs the datafeed stopped: stop, update, start again (from where it stopped)."""
+    running = state in RUNNING
+    if running:
+        out.add(_stop(declared, leaves="stopped, not yet updated"))
+    out.add(Action("update_datafeed", {"datafeed_id": declared.datafeed_id,
+                                       "body": update_body(out.changes, declared.body)},
+                   body_arg="body", leaves="updated%s" % (", stopped" if running else "")))
+    if running and declared.state != "stopped":
+        out.add(_start(declared, note="resumes from where it stopped"))
+        out.restore_after = "stop_datafeed"  # a failed update still leaves the datafeed running
+        out.restore = [_start(declared)]
+
+
+def _plan_recreate(out, current, declared):
+    """ES cannot move a datafeed to another job: stop, delete, put it again for the declared job."""
+    if _feed_state(current) in RUNNING:
+        out.add(_stop(declared, leaves="stopped"))
+    body = dict((k, v) for k, v in current.datafeed.items() if k not in ("datafeed_id", "authorization"))
+    body.update(copy.deepcopy(declared.body or {}))
+    body["job_id"] = declared.job_id
+    out.add(Action("delete_datafeed", {"datafeed_id": declared.datafeed_id}, leaves="deleted"))
+    out.add(Action("put_datafeed", {"datafeed_id": declared.datafeed_id, "body": body}, body_arg="body",
+                   leaves="re-created for job [%s], stopped" % declared.job_id))
+
+
+def _plan_start(out, current, declared, state):
+    """Start (opening the job first with open_job); a bounded run that already reached its end is not rerun."""
+    if state in RUNNING:
         return state
+    job_id = _job_of(current, declared)
+    if declared.end is not None and not declared.restart and not out and _window_done(current, declared):
+        out.notes.append("the datafeed has already fed its job up to end %s; set restart=true to run it again"
+                         % declared.end)
+        return state
+    if job_id and current.job_stats is None:
+        raise ReconcileError("cannot start datafeed [%s] because its job [%s] does not exist; create the job "
+                             "(mlops.elasticsearch.ml_anomaly_job) first" % (declared.datafeed_id, job_id))
+    job_state = (current.job_stats or {}).get("state", "closed")
+    if job_state not in ("opened", "opening"):
+        if not declared.open_job:
+            raise ReconcileError("cannot start datafeed [%s] because job [%s] is %s; open the job first "
+                                 "(mlops.elasticsearch.ml_anomaly_job with state=opened) or set open_job=true"
+                                 % (declared.datafeed_id, job_id, job_state))
+        if job_state == "failed":
+            raise ReconcileError("job [%s] has failed; close it with force and open it before starting datafeed [%s]"
+                                 % (job_id, declared.datafeed_id))
+        out.add(Action("open_job", {"job_id": job_id, "timeout": declared.timeout},
+                       leaves="stopped, its job [%s] open" % job_id,
+                       verify=lambda api: (api.job_stats(job_id) or {}).get("state") in ("opened", "opening"),
+                       tolerate=lambda exc: is_conflict(exc, "has already been opened")))
+    out.add(_start(declared, start=declared.start, end=declared.end))
+    return "started"  # a bounded datafeed may finish at once; its next run sees it stopped, and done
 
-    def plan_recreate(self, state):
-        if state is None:
-            self.read_stats()
-            state = self.feed_state()
-        running = state in RUNNING
-        if running:
-            self.add_stop(leaves="stopped")
-        body = dict((k, v) for k, v in self.datafeed.items() if k not in ("datafeed_id", "authorization"))
-        body.update(copy.deepcopy(self.body or {}))
-        body["job_id"] = self.job_id
-        self.changes = []
-        self.plan.add(Action("delete_datafeed", "delete_datafeed", "DELETE", _dpath(self.datafeed_id),
-                             kwargs={"datafeed_id": self.datafeed_id}, leaves="deleted"))
-        self.plan.add(Action("put_datafeed", "put_datafeed", "PUT", _dpath(self.datafeed_id),
-                             kwargs={"datafeed_id": self.datafeed_id, "body": body}, body_arg="body",
-                             leaves="re-created for job [%s], stopped" % self.job_id, on_result=self._take))
-        return "stopped"
 
-    def plan_start(self, state):
-        if state in RUNNING:
-            return state
-        bounded = self.params.get("end") is not None
-        job_id = self.job_id or (self.datafeed or {}).get("job_id")
-        job_stats = self.api.job_stats(job_id) if job_id else None
-        if bounded and not self.params.get("restart") and not self.plan and self._window_done(job_id, job_stats):
-            self.notes.append("the datafeed has already fed its job up to end %s; set restart=true to run it again"
-                              % self.params["end"])
-            return state
-        if job_id and job_stats is None:
-            raise ReconcileError("cannot start datafeed [%s] because its job [%s] does not exist; create the job "
-                                 "(mlops.elasticsearch.ml_anomaly_job) first" % (self.datafeed_id, job_id))
-        job_state = (job_stats or {}).get("state", "closed")
-        if job_state not in ("opened", "opening"):
-            if not self.params.get("open_job"):
-                raise ReconcileError("cannot start datafeed [%s] because job [%s] is %s; open the job first "
-                                     "(mlops.elasticsearch.ml_anomaly_job with state=opened) or set open_job=true"
-                                     % (self.datafeed_id, job_id, job_state))
-            if job_state == "failed":
-                raise ReconcileError("job [%s] has failed; close it with force and open it before starting datafeed [%s]"
-                                     % (job_id, self.datafeed_id))
-            self.plan.add(Action("open_job", "open_job", "POST", _jpath(job_id, "_open"),
-                                 kwargs={"job_id": job_id, "timeout": self.params.get("timeout")},
-                                 leaves="stopped, its job [%s] open" % job_id,
-                                 verify=lambda api: (api.job_stats(job_id) or {}).get("state") in ("opened", "opening"),
-                                 tolerate=lambda exc: is_conflict(exc, "has already been opened")))
-        self.add_start(start=self.params.get("start"), end=self.params.get("end"))
-        return "started"  # a bounded datafeed may finish at once; its next run sees it stopped, and done
+def _window_done(current, declared):
+    """Whether a bounded run already reached ``end``: the job has processed records to within one bucket of it.
 
-    def _window_done(self, job_id, job_stats):
-        """Whether a bounded run already reached ``end``: the job has processed records to within one bucket of it.
+    A datafeed keeps no record of the windows it ran; its job's data counts are the evidence. (A window with no
+    data leaves none, and is run again: harmless, as it finds nothing.)
+    """
+    latest = ((current.job_stats or {}).get("data_counts") or {}).get("latest_record_timestamp")
+    end_ms = epoch_ms(declared.end)
+    if latest is None or end_ms is None or current.job is None:
+        return False
+    bucket = es_seconds((current.job.get("analysis_config") or {}).get("bucket_span"), default=300.0) * 1000
+    return latest >= end_ms - bucket
 
-        A datafeed keeps no record of the windows it ran; its job's data counts are the evidence. (A window with no
-        data leaves none, and is run again: harmless, as it finds nothing.)
-        """
-        latest = ((job_stats or {}).get("data_counts") or {}).get("latest_record_timestamp")
-        end_ms = epoch_ms(self.params["end"])
-        if latest is None or end_ms is None:
-            return False
-        job = self.api.job(job_id) or {}
-        bucket = es_seconds((job.get("analysis_config") or {}).get("bucket_span"), default=300.0) * 1000
-        return latest >= end_ms - bucket
 
-    def plan_stop(self, state):
-        if state not in RUNNING:
-            return state
-        self.add_stop(force=bool(self.params.get("force")))
-        return "stopped"
+def _stop(declared, force=False, leaves="stopped"):
+    return Action("stop_datafeed", {"datafeed_id": declared.datafeed_id, "force": force or None,
+                                    "timeout": declared.timeout}, leaves=leaves)
 
-    def plan_absent(self):
-        if self.datafeed is None:
-            return
-        self.read_stats()
-        force = bool(self.params.get("force"))
-        if self.feed_state() in RUNNING and not force:
-            self.add_stop(leaves="stopped, not deleted")
-        self.plan.add(Action("delete_datafeed", "delete_datafeed", "DELETE", _dpath(self.datafeed_id),
-                             kwargs={"datafeed_id": self.datafeed_id, "force": force or None}, leaves="deleted",
-                             verify=lambda api: api.datafeed(self.datafeed_id) is None, tolerate=is_missing))
 
-    # -- actions ---------------------------------------------------------------------------------------------
+def _start(declared, start=None, end=None, note=None):
+    feed_id = declared.datafeed_id
+    return Action("start_datafeed", {"datafeed_id": feed_id, "start": start, "end": end, "timeout": declared.timeout},
+                  note=note, leaves="started",
+                  verify=lambda api: (api.datafeed_stats(feed_id) or {}).get("state") in RUNNING,
+                  tolerate=lambda exc: is_conflict(exc, "has already been started"))
 
-    def add_stop(self, force=False, leaves="stopped"):
-        self.plan.add(Action("stop_datafeed", "stop_datafeed", "POST", _dpath(self.datafeed_id, "_stop"),
-                             kwargs={"datafeed_id": self.datafeed_id, "force": force or None,
-                                     "timeout": self.params.get("timeout")}, leaves=leaves))
 
-    def start_action(self, start=None, end=None, note=None):
-        return Action("start_datafeed", "start_datafeed", "POST", _dpath(self.datafeed_id, "_start"),
-                      kwargs={"datafeed_id": self.datafeed_id, "start": start, "end": end,
-                              "timeout": self.params.get("timeout")}, note=note, leaves="started",
-                      verify=lambda api: (api.datafeed_stats(self.datafeed_id) or {}).get("state") in RUNNING,
-                      tolerate=lambda exc: is_conflict(exc, "has already been started"))
+# -- report ------------------------------------------------------------------------------------------------------
 
-    def add_start(self, start=None, end=None, note=None):
-        self.plan.add(self.start_action(start, end, note))
+def report(done, current, declared, check_mode):
+    datafeed = current.datafeed
+    if not check_mode:
+        for response in done.results("put_datafeed", "update_datafeed"):
+            if isinstance(response, dict) and response.get("datafeed_id"):
+                datafeed = response
+        if declared.state == "absent":
+            datafeed = None
+    out = {"datafeed": datafeed}
+    if done.state is not None and declared.state != "absent":
+        out["state"] = done.state
+    return out
 
-    def _exists_as_declared(self, api):
-        datafeed = api.datafeed(self.datafeed_id)
-        if datafeed is None or datafeed.get("job_id") != self.job_id or differences(self.body, datafeed):
-            return False
-        self.datafeed = datafeed
-        return True
 
-    def _take(self, response):
-        if isinstance(response, dict) and response.get("datafeed_id"):
-            self.datafeed = response
+PLANNER = Planner(declare, read, plan, report)
 
 
 def run(api, params, check_mode=False, diff_mode=False, warn=None):
     """What ml_datafeed does; returns the module result."""
-    feed_run = DatafeedRun(api, params, check_mode, warn or (lambda message: None))
-    feed_run.check_input()
-    feed_run.plan_all()
-    before = copy.deepcopy(feed_run.datafeed)
-    before_state = feed_run.feed_state() if before is not None and feed_run.stats is not None else None
-    actions = feed_run.plan.run(api, check_mode, before_state or "absent")
-    if feed_run.state == "absent" and not check_mode:
-        feed_run.datafeed = None
-    result = {"changed": bool(feed_run.plan), "actions": actions, "datafeed": feed_run.datafeed,
-              "changes": [c.as_dict() for c in feed_run.changes]}
-    if feed_run.final_state is not None and feed_run.state != "absent":
-        result["state"] = feed_run.final_state
-    if feed_run.notes:
-        result["notes"] = feed_run.notes
-    if diff_mode:
-        result["diff"] = _diff(feed_run, before, before_state)
-    return result
-
-
-def _diff(feed_run, before_feed, before_state):
-    before = comparable(before_feed) or {}
-    if before_feed is not None and before_state is not None:
-        before["state"] = before_state
-    if feed_run.state == "absent":
-        return {"before": before, "after": {}}
-    if before_feed is None:
-        after = dict(copy.deepcopy(feed_run.body or {}), job_id=feed_run.job_id)
-    elif "delete_datafeed" in feed_run.plan.names():  # re-created for another job
-        after = dict(before, job_id=feed_run.job_id)
-        after.pop("state", None)
-    else:
-        after = apply_changes(comparable(before_feed), feed_run.changes)
-    if feed_run.final_state is not None and (before_state is not None or feed_run.state != "present"):
-        after["state"] = feed_run.final_state
-    return {"after": after, "before": before}
+    return converge(api, PLANNER, params, check_mode, diff_mode, warn)

@@ -19,18 +19,11 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import Change, walk
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError, validate_id
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import ConfigError, datafeed_body_spec
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, canonical_duration
 
-BODY_OPTIONS = ("indices", "query", "aggregations", "script_fields", "runtime_mappings", "scroll_size", "frequency",
-                "query_delay", "chunking_config", "delayed_data_check_config", "indices_options", "max_empty_searches")
-GENERATED_OPTIONS = ("authorization",)
+BODY_OPTIONS = tuple(datafeed_body_spec())
 WILDCARD_STATES = ("open", "closed", "hidden")
-
-
-def validate_datafeed_id(value):
-    """Datafeed ids follow the job id rule without its 64-character limit (elastic/terraform-provider-elasticstack#3798)."""
-    validate_id("datafeed_id", value, max_length=None)
 
 
 def _check(path, ok, expected, value):

@@ -2,7 +2,7 @@
 # Copyright (c) 2026, mlops.elasticsearch contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""ML filters (the lists a detector rule's scope points at), on the same reconcile engine as jobs.
+"""ML filters (the lists a detector rule's scope points at): the shortest planner, the one to copy.
 
 Items are a set: only the difference is sent, as ``add_items``/``remove_items``
 (ES UpdateFilterAction). Requests: present reads the filter (1), then one write per change.
@@ -13,87 +13,95 @@ Python versions supported: 3.9 and later.
 
 from __future__ import annotations
 
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import path_of
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import Change
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError, validate_id
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import FILTERS
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
+    ConfigError, filter_spec, validate_id, with_defaults)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import (
-    Action, Plan, is_already_exists, is_missing)
+    Action, Facts, Plan, Planner, converge, is_already_exists, is_missing)
 
 MAX_ITEMS = 10000
-STATES = ("present", "absent")
 
 
-def _path(filter_id, *rest):
-    return path_of(*(FILTERS + (filter_id,) + rest)).lstrip("/")
-
-
-def _check(params):
-    # ES's id rule, without the 64-character limit jobs have (ES MlFilter)
-    validate_id("filter_id", params["filter_id"], max_length=None)
-    if params.get("state", "present") not in STATES:
+def declare(params, warn):
+    """The declared filter; ES's id rule without the 64-character limit jobs have (ES MlFilter)."""
+    declared = Facts(**with_defaults(filter_spec(), params))
+    validate_id("filter_id", declared.filter_id, max_length=None)
+    if declared.state not in filter_spec()["state"]["choices"]:
         raise ConfigError("state must be one of present, absent")
-    items = params.get("items")
-    if items is not None and len(set(items)) > MAX_ITEMS:
-        raise ConfigError("items: %d distinct items; Elasticsearch allows at most 10,000 in a filter" % len(set(items)))
+    if declared.items is not None and len(set(declared.items)) > MAX_ITEMS:
+        raise ConfigError("items: %d distinct items; Elasticsearch allows at most 10,000 in a filter"
+                          % len(set(declared.items)))
+    return declared
 
 
-def _sorted(items):
-    return sorted(set(items), key=lambda s: s.encode("utf-16-be"))  # ES keeps a Java TreeSet (ES MlFilter)
+def read(api, declared, check_mode):
+    return Facts(filter=_one(api.get_filters(declared.filter_id, not_found_ok=True)))
+
+
+def plan(current, declared):
+    filter_id, found = declared.filter_id, current.filter
+    out = Plan("filter [%s]" % filter_id, start_state="present" if found else "absent")
+    out.before = _shown(found)
+    if declared.state == "absent":
+        if found is not None:
+            out.add(Action("delete_filter", {"filter_id": filter_id}, leaves="deleted", tolerate=is_missing,
+                           verify=lambda api: _one(api.get_filters(filter_id, not_found_ok=True)) is None))
+        return out
+    if found is None:
+        body = {"items": _sorted(declared.items or [])}
+        if declared.description is not None:
+            body["description"] = declared.description
+        out.add(Action("put_filter", {"filter_id": filter_id, "body": body}, body_arg="body", leaves="created",
+                       tolerate=is_already_exists,
+                       verify=lambda api: _matches(_one(api.get_filters(filter_id, not_found_ok=True)), declared)))
+        out.after = _shown(body)
+        return out
+    out.changes, body = _update(found, declared)
+    if body:
+        out.add(Action("update_filter", {"filter_id": filter_id, "body": body}, body_arg="body", leaves="updated"))
+    out.after = _shown(dict(found, **dict((c.path, c.after) for c in out.changes)))
+    return out
+
+
+def report(done, current, declared, check_mode):
+    if check_mode or not done:
+        return {"filter": current.filter}  # as it is now
+    if declared.state == "absent":
+        return {"filter": None}
+    return {"filter": done.actions[-1].result}  # PUT and _update return the filter
+
+
+PLANNER = Planner(declare, read, plan, report)
 
 
 def run(api, params, check_mode=False, diff_mode=False, warn=None):
     """What ml_filter does; returns the module result."""
-    _check(params)
-    filter_id = params["filter_id"]
-    state = params.get("state") or "present"
-    found = api.get_filters(filter_id, not_found_ok=True)
-    current = (found or {}).get("filters", [None])[0] if found else None
-    plan = Plan("filter [%s]" % filter_id)
-    changes = []
-    after = None
-    if state == "absent":
-        if current is not None:
-            plan.add(Action("delete_filter", "delete_filter", "DELETE", _path(filter_id), kwargs={"filter_id": filter_id},
-                            leaves="deleted", verify=lambda a: a.get_filters(filter_id, not_found_ok=True) is None,
-                            tolerate=is_missing))
-    elif current is None:
-        body = {}
-        if params.get("description") is not None:
-            body["description"] = params["description"]
-        body["items"] = _sorted(params.get("items") or [])
-        plan.add(Action("put_filter", "put_filter", "PUT", _path(filter_id), kwargs={"filter_id": filter_id, "body": body},
-                        body_arg="body", leaves="created", tolerate=is_already_exists,
-                        verify=lambda a: _matches(a.get_filters(filter_id, not_found_ok=True), params)))
-        after = dict(body, filter_id=filter_id)
-    else:
-        body = {}
-        if params.get("description") is not None and params["description"] != current.get("description"):
-            body["description"] = params["description"]
-            changes.append(Change("description", current.get("description"), params["description"], True))
-        if params.get("items") is not None:
-            have, want = set(current.get("items") or []), set(params["items"])
-            if want - have:
-                body["add_items"] = _sorted(want - have)
-            if have - want:
-                body["remove_items"] = _sorted(have - want)
-            if want != have:
-                changes.append(Change("items", _sorted(have), _sorted(want), True))
-        if body:
-            plan.add(Action("update_filter", "update_filter", "POST", _path(filter_id, "_update"),
-                            kwargs={"filter_id": filter_id, "body": body}, body_arg="body", leaves="updated"))
-        after = dict(current)
-        for change in changes:
-            after[change.path] = change.after
-    actions = plan.run(api, check_mode, "present" if current else "absent")
-    result = {"changed": bool(plan), "actions": actions, "changes": [c.as_dict() for c in changes]}
-    if check_mode or not plan:
-        result["filter"] = current  # as it is now
-    else:
-        result["filter"] = None if state == "absent" else plan.actions[-1].result  # PUT/_update return the filter
-    if diff_mode:
-        result["diff"] = {"before": _shown(current), "after": _shown(after) if state == "present" else {}}
-    return result
+    return converge(api, PLANNER, params, check_mode, diff_mode, warn)
+
+
+def _update(found, declared):
+    """(changes, the _update body): a new description, and the items to add and to remove."""
+    changes, body = [], {}
+    if declared.description is not None and declared.description != found.get("description"):
+        body["description"] = declared.description
+        changes.append(Change("description", found.get("description"), declared.description, True))
+    if declared.items is not None:
+        have, want = set(found.get("items") or []), set(declared.items)
+        if want - have:
+            body["add_items"] = _sorted(want - have)
+        if have - want:
+            body["remove_items"] = _sorted(have - want)
+        if want != have:
+            changes.append(Change("items", _sorted(have), _sorted(want), True))
+    return changes, body
+
+
+def _one(found):
+    return (found or {}).get("filters", [None])[0] if found else None
+
+
+def _sorted(items):
+    return sorted(set(items), key=lambda s: s.encode("utf-16-be"))  # ES keeps a Java TreeSet (ES MlFilter)
 
 
 def _shown(flt):
@@ -105,10 +113,9 @@ def _shown(flt):
     return out
 
 
-def _matches(found, params):
-    current = (found or {}).get("filters", [None])[0] if found else None
+def _matches(current, declared):
     if current is None:
         return False
-    if params.get("items") is not None and set(current.get("items") or []) != set(params["items"]):
+    if declared.items is not None and set(current.get("items") or []) != set(declared.items):
         return False
-    return params.get("description") is None or current.get("description") == params["description"]
+    return declared.description is None or current.get("description") == declared.description

@@ -19,18 +19,13 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import Change, walk
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
+    JOB_GENERATED, ConfigError, job_body_spec, validate_id)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, canonical_duration, parse_mib
 
-BODY_OPTIONS = ("description", "groups", "analysis_config", "analysis_limits", "data_description",
-                "model_plot_config", "custom_settings", "results_index_name", "results_retention_days",
-                "allow_lazy_open", "model_snapshot_retention_days", "daily_model_snapshot_retention_after_days",
-                "renormalization_window_days", "background_persist_interval", "system_annotations_retention_days")
-# What GET returns but a job definition does not hold: accepted (so an export can be pasted) and ignored.
-GENERATED_OPTIONS = ("job_type", "job_version", "create_time", "finished_time", "model_snapshot_id",
-                     "model_snapshot_min_version", "deleting", "blocked", "datafeed_config")
+BODY_OPTIONS = tuple(k for k in job_body_spec() if k not in JOB_GENERATED + ("datafeed_config",))
 
 SHORTCUTS = {"nzc": "non_zero_count", "low_nzc": "low_non_zero_count", "high_nzc": "high_non_zero_count",
              "dc": "distinct_count", "low_dc": "low_distinct_count", "high_dc": "high_distinct_count"}
@@ -41,7 +36,6 @@ FUNCTIONS = frozenset((
     "median", "low_median", "high_median", "min", "max", "sum", "low_sum", "high_sum", "non_null_sum",
     "low_non_null_sum", "high_non_null_sum", "varp", "low_varp", "high_varp", "time_of_day", "time_of_week",
     "lat_long")) | frozenset(SHORTCUTS)
-ID_RE = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]*[a-z0-9])?\Z")
 
 # Paths the update API can change (ES JobUpdate); any other difference needs a new job.
 UPDATABLE_TOP = frozenset(("description", "groups", "custom_settings", "model_plot_config", "analysis_limits",
@@ -49,10 +43,6 @@ UPDATABLE_TOP = frozenset(("description", "groups", "custom_settings", "model_pl
                            "system_annotations_retention_days", "model_snapshot_retention_days",
                            "daily_model_snapshot_retention_after_days", "allow_lazy_open"))
 UPDATABLE_DETECTOR_KEYS = frozenset(("detector_description", "custom_rules"))
-
-
-class ConfigError(ValueError):
-    """The declared job body is not one Elasticsearch could accept; the message names the path."""
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -206,18 +196,6 @@ def _kind(value):
         return "null"
     return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
             dict: "a mapping"}.get(type(value), type(value).__name__)
-
-
-def validate_id(what, value, max_length=64):
-    """ES's id rule (ES MlStrings; ``_all`` never matches it); checked here so a bad id fails before any request.
-
-    Jobs, groups and calendars may have at most 64 characters; datafeeds and filters have no limit
-    (``max_length=None``; ES MlFilter, elastic/terraform-provider-elasticstack#3798).
-    """
-    if not isinstance(value, str) or not ID_RE.match(value) or (max_length and len(value) > max_length):
-        size = "1 to %d " % max_length if max_length else ""
-        raise ConfigError("%s %r is not valid: use %slowercase letters, digits, hyphens, underscores or dots, "
-                          "starting and ending with a letter or digit" % (what, value, size))
 
 
 def desired_body(params):

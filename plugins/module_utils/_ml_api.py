@@ -58,13 +58,22 @@ ENDPOINTS = {
 }
 
 
-def job_path(job_id, *rest):
-    """``_ml/anomaly_detectors/<id>/...`` as reported in a module's actions (no leading slash)."""
-    return path_of(*(JOBS + (job_id,) + rest)).lstrip("/")
+class _Recorder(object):
+    """A client that sends nothing: it keeps the request an MlApi method would make (see ``request_line``)."""
+
+    def __init__(self):
+        self.sent = None
+
+    def request(self, method, path, params=None, body=None, **_options):
+        self.sent = (method, path.lstrip("/"), dict(params or {}), body)
 
 
-def datafeed_path(datafeed_id, *rest):
-    return path_of(*(DATAFEEDS + (datafeed_id,) + rest)).lstrip("/")
+def request_line(api_method, kwargs):
+    """``(HTTP method, path, query params, body)`` of the request ``MlApi.<api_method>(**kwargs)`` sends, without
+    sending it: how a plan reports its steps, from the one place that knows each endpoint."""
+    recorder = _Recorder()
+    getattr(MlApi(recorder), api_method)(**kwargs)
+    return recorder.sent
 
 
 class WaitTimeout(ElasticsearchError):
@@ -261,39 +270,16 @@ class MlApi(object):
             delay = min(delay * 2, interval)
         return True
 
-    def wait_for_job_state(self, job_id, states, timeout=60, interval=1.0, lazy_ok=False):
-        """Poll job stats until the state is one of ``states`` (or, with ``lazy_ok``, ``opening`` with no node)."""
+    def wait_for_job_state(self, job_id, states, timeout=60, interval=1.0):
+        """Poll job stats until the job's state is one of ``states``."""
         wanted = set(states)
-
-        def done(stats):
-            if stats is None:
-                return False
-            if stats.get("state") in wanted:
-                return True
-            return lazy_ok and stats.get("state") == "opening" and not stats.get("node")
-        return self._poll(lambda: self.job_stats(job_id), done, timeout, interval,
-                          "job [%s] to be %s" % (job_id, "/".join(sorted(wanted))))
+        return self._poll(lambda: self.job_stats(job_id), lambda stats: stats is not None and stats.get("state") in wanted,
+                          timeout, interval, "job [%s] to be %s" % (job_id, "/".join(sorted(wanted))))
 
     def wait_for_job_unblocked(self, job_id, timeout=60, interval=1.0):
         """Wait while a delete, reset or revert holds the job (``blocked``); returns the job or None if deleted."""
         return self._poll(lambda: self.job(job_id), lambda job: job is None or not job.get("blocked"),
                           timeout, interval, "job [%s] to finish its running %s" % (job_id, "task"))
-
-    def wait_for_datafeed_state(self, datafeed_id, states, timeout=60, interval=1.0):
-        wanted = set(states)
-        return self._poll(lambda: self.datafeed_stats(datafeed_id),
-                          lambda stats: stats is not None and stats.get("state") in wanted, timeout, interval,
-                          "datafeed [%s] to be %s" % (datafeed_id, "/".join(sorted(wanted))))
-
-    def wait_for_task(self, task_id, timeout=60, interval=1.0):
-        """Poll ``GET _tasks/<id>`` until completed; return its response (raises if the task failed)."""
-        result = self._poll(lambda: self.get_task(task_id), lambda task: bool(task and task.get("completed")),
-                            timeout, interval, "task [%s] to complete" % task_id)
-        if result.get("error"):
-            error = result["error"]
-            raise ElasticsearchError("task [%s] failed: %s: %s" % (task_id, error.get("type"), error.get("reason")),
-                                     error_type=error.get("type"), reason=error.get("reason"))
-        return result.get("response")
 
 
 def _seconds_or_none(timeout):

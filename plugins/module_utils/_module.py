@@ -19,7 +19,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (
     CONNECTION_MUTUALLY_EXCLUSIVE, CONNECTION_REQUIRED_BY, CONNECTION_REQUIRED_TOGETHER, HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR, ElasticsearchError, EsClient, connection_argument_spec, resolve_credentials)
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import ConfigError
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
 
@@ -33,20 +33,27 @@ def elasticsearch_module(options, **kwargs):
                          required_together=CONNECTION_REQUIRED_TOGETHER, required_by=CONNECTION_REQUIRED_BY, **kwargs)
 
 
+def run_planner(module, run):
+    """A planner's ``run`` (``_filter.run``, ...) with the module's params, check mode, diff mode and warnings."""
+    return run_with_api(module, lambda api: run(api, module.params, check_mode=module.check_mode, diff_mode=module._diff,
+                                                warn=module.warn))
+
+
 def run_with_api(module, work):
-    """Call ``work(api)``; return ``(result, None)``, or ``(None, fail_json arguments)`` on a failure."""
+    """Call ``work(api)``; its result, or on a failure the fail_json arguments (with ``failed``). main() ends with
+    ``(module.fail_json if result.get("failed") else module.exit_json)(**result)``."""
     if not HAS_REQUESTS:
-        return None, dict(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+        return dict(failed=True, msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     client = None
     try:
         for secret in resolve_credentials(module.params, os.environ):
             module.no_log_values.add(secret)  # masked wherever Ansible prints, like a no_log option
         client = EsClient.from_params(module.params, warn=module.warn)
-        return work(MlApi(client)), None
+        return work(MlApi(client))
     except (ElasticsearchError, ReconcileError) as exc:
-        return None, exc.to_fail_json()
+        return dict(exc.to_fail_json(), failed=True)
     except ConfigError as exc:
-        return None, dict(msg=str(exc))
+        return dict(failed=True, msg=str(exc))
     finally:
         if client is not None and client.retry_summary():
             module.warn(client.retry_summary())

@@ -2,7 +2,8 @@
 # Copyright (c) 2026, mlops.elasticsearch contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Option specs, defined once: the job and datafeed bodies, each module's options, the bulk module's elements.
+"""Input rules, in one place: the option specs (defined once: the job and datafeed bodies, each module's
+options, the bulk module's elements), their conversion, the id rule and the input-error type.
 
 Every place that takes a job or a datafeed (ml_anomaly_job, ml_datafeed, each element of ml_anomaly_jobs'
 ``jobs`` and the role that passes them on) validates it with these specs, so Ansible converts and checks
@@ -15,16 +16,64 @@ Python versions supported: 3.9 and later.
 
 from __future__ import annotations
 
+import re
+
 from ansible.module_utils.common.validation import (
     check_type_bool, check_type_dict, check_type_int, check_type_list, check_type_str)
 
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, parse_duration
+
+
+class ConfigError(ValueError):
+    """Input Elasticsearch could not accept, or that cannot mean what it says; the message names the option."""
+
+
+ID_RE = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]*[a-z0-9])?\Z")
+
+
+def validate_id(what, value, max_length=64):
+    """ES's id rule (ES MlStrings; ``_all`` never matches it); checked here so a bad id fails before any request.
+
+    Jobs, groups and calendars may have at most 64 characters; datafeeds and filters have no limit
+    (``max_length=None``; ES MlFilter, elastic/terraform-provider-elasticstack#3798).
+    """
+    if not isinstance(value, str) or not ID_RE.match(value) or (max_length and len(value) > max_length):
+        size = "1 to %d " % max_length if max_length else ""
+        raise ConfigError("%s %r is not valid: use %slowercase letters, digits, hyphens, underscores or dots, "
+                          "starting and ending with a letter or digit" % (what, value, size))
+
+
+def validate_datafeed_id(value):
+    """Datafeed ids follow the job id rule without its 64-character limit (elastic/terraform-provider-elasticstack#3798)."""
+    validate_id("datafeed_id", value, max_length=None)
+
+
+def check_duration(name, value):
+    """An ES time value option (``timeout: 30m``), refused by name when it is not one; None is unset."""
+    if value is not None:
+        try:
+            parse_duration(value)
+        except UnitError as exc:
+            raise ConfigError("%s: %s" % (name, exc))
+
+
+def with_defaults(spec, params):
+    """``params`` with every option of the spec, its default (or None) where missing or None, as AnsibleModule
+    fills them: the planners read defaults from the spec alone, whoever calls them (a module, the bulk module,
+    a test)."""
+    out = dict(params)
+    for name, option in spec.items():
+        if out.get(name) is None:
+            out[name] = option.get("default")
+    return out
+
 
 JOB_STATES = ("present", "absent", "opened", "closed", "reset")
 # A declared set converges to states that hold; reset is an action (it empties the job each time it runs), so the
 # bulk module and the role leave it to ml_anomaly_job.
 BULK_JOB_STATES = ("present", "absent", "opened", "closed")
 DATAFEED_STATES = ("present", "absent", "started", "stopped")
+PRESENCE_STATES = ("present", "absent")
 
 # What GET returns but a job definition does not hold: accepted (so an export can be pasted) and ignored.
 JOB_GENERATED = ("job_type", "job_version", "create_time", "finished_time", "model_snapshot_id",
@@ -131,6 +180,64 @@ def datafeed_spec():
     spec.update(datafeed_body_spec())
     spec.update(_generated(DATAFEED_GENERATED))
     return spec
+
+
+def calendar_spec():
+    """ml_calendar's options."""
+    return dict(
+        calendar_id=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=list(PRESENCE_STATES)),
+        description=dict(type="str"),
+        job_ids=dict(type="list", elements="str"),
+        events=dict(type="list", elements="dict"),
+        purge_events=dict(type="bool", default=False),
+        purge_past_events=dict(type="bool", default=False),
+        recreate=dict(type="bool", default=False),
+    )
+
+
+def calendar_event_spec():
+    """One scheduled event, as the post events API takes it (ml_calendar's ``events`` elements)."""
+    return dict(
+        description=dict(type="str", required=True),
+        start_time=dict(type="raw", required=True),
+        end_time=dict(type="raw", required=True),
+        skip_result=dict(type="bool", default=True),
+        skip_model_update=dict(type="bool", default=True),
+        force_time_shift=dict(type="int"),
+    )
+
+
+def filter_spec():
+    """ml_filter's options."""
+    return dict(
+        filter_id=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=list(PRESENCE_STATES)),
+        description=dict(type="str"),
+        items=dict(type="list", elements="str"),
+    )
+
+
+def anomaly_jobs_spec():
+    """ml_anomaly_jobs' options (each element of ``jobs`` is checked against ``bulk_job_spec``)."""
+    return dict(
+        jobs=dict(type="list", elements="dict", required=True),
+        managed_group=dict(type="str"),
+        prune_force=dict(type="bool", default=False),
+    )
+
+
+def info_spec(id_option, **more):
+    """An info module's options: the ids to read (every one when not given), and ``more``."""
+    spec = {id_option: dict(type="list", elements="str")}
+    spec.update(more)
+    return spec
+
+
+def stats_info_spec(id_option):
+    """ml_anomaly_job_info's and ml_datafeed_info's options: configs and, unless told not to, their stats."""
+    return info_spec(id_option, allow_no_match=dict(type="bool", default=True),
+                     include_stats=dict(type="bool", default=True), exclude_generated=dict(type="bool", default=False))
 
 
 def bulk_job_spec():

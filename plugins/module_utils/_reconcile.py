@@ -2,12 +2,19 @@
 # Copyright (c) 2026, mlops.elasticsearch contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The reconcile engine: a plan of ordered actions, executed for real or, in check mode, only reported.
+"""The reconcile engine: every planner's three steps, and the plan of ordered actions they share.
 
-A planner (one per kind of object) reads the current state, compares it with what was declared
-and adds actions to a Plan. ``Plan.run`` then either calls each action's API method in order, or,
-in check mode, calls nothing and returns the same list: check mode and the real run share one
-plan, so the prediction is the run minus its requests.
+A planner (one per kind of object) is four functions, called in this order by ``converge``:
+
+- ``declare(params, warn)``: the input, checked and converted; bad input is refused here, before any request.
+- ``read(api, declared, check_mode)``: the current state, one snapshot (only what the plan will need is read).
+- ``plan(current, declared)``: pure; returns a ``Plan`` of actions that also carries the normalised
+  ``before`` and the predicted ``after`` (the diff), the ``changes`` and the predicted run ``state``.
+- ``report(plan, current, declared, check_mode)``: the object the result returns, from the snapshot and,
+  after a real run, from the responses of the actions.
+
+``Plan.run`` executes the actions in order, or, in check mode, nothing: check mode and the real run share
+one plan, so the prediction is the run minus its requests. ``_filter.py`` is the shortest planner to copy.
 
 FOR INTERNAL COLLECTION USE ONLY: the interfaces here may change in any release.
 Python versions supported: 3.9 and later.
@@ -15,7 +22,45 @@ Python versions supported: 3.9 and later.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import ElasticsearchError
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import request_line
+
+Planner = namedtuple("Planner", "declare read plan report")
+
+
+class Facts(object):
+    """Named values: a planner's declaration, or its snapshot of the server."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+def converge(api, planner, params, check_mode=False, diff_mode=False, warn=None):
+    """Declare, read, plan, then run the plan (nothing in check mode); the module's result."""
+    declared = planner.declare(params, warn or (lambda message: None))
+    current = planner.read(api, declared, check_mode)
+    return apply(api, planner, declared, current, check_mode, diff_mode)
+
+
+def apply(api, planner, declared, current, check_mode=False, diff_mode=False):
+    """Plan from what was read, run the plan (nothing in check mode), and report: the second half of converge,
+    for a planner whose caller needs the declaration and the snapshot afterwards (a job's declared datafeed)."""
+    plan = planner.plan(current, declared)
+    actions = plan.run(api, check_mode)
+    result = {"changed": bool(plan), "actions": plan.waited + actions}
+    if plan.changes is not None:
+        result["changes"] = [c.as_dict() for c in plan.changes]
+    if plan.notes:
+        result["notes"] = list(plan.notes)
+    result.update(planner.report(plan, current, declared, check_mode))
+    if diff_mode:
+        after = plan.after
+        if "state" in after and result.get("state") not in (None, after["state"]):
+            after = dict(after, state=result["state"])  # the server's answer to the run (a lazy open waits in opening)
+        result["diff"] = {"before": plan.before, "after": after}
+    return result
 
 
 class ReconcileError(Exception):
@@ -42,28 +87,28 @@ class StepFailed(ReconcileError):
 class Action(object):
     """One step: an MlApi method with its arguments, how to report it, and what state it leaves.
 
-    ``method``/``path`` describe the HTTP call for the ``actions`` result; ``note`` says what else the
-    server does as part of it (a close that stops a datafeed); ``leaves`` is a short description of
-    the state after this step, used when a later step fails.
+    The HTTP method, path and query parameters reported in ``actions`` are those ``MlApi`` sends for the
+    arguments (``request_line``); ``body_arg`` names the argument shown as the body. ``note`` says what else
+    the server does as part of it (a close that stops a datafeed); ``leaves`` is a short description of the
+    state after this step, used when a later step fails. ``shown_as`` names the endpoint a wait polls.
 
     Steps that could act twice carry ``verify``: when the response was lost, or the call lost a race
     to another run (``tolerate`` recognises such errors), the engine reads whether the step's end
-    state holds. If it does, the step counts as done; if the response was lost and it does not, the
-    request provably had no effect and is sent once more. Nothing is applied twice.
+    state holds. If it does, the step counts as done (an object ``verify`` returns is its result); if
+    the response was lost and it does not, the request provably had no effect and is sent once more.
+    Nothing is applied twice.
     """
 
-    def __init__(self, name, api_method, method, path, kwargs=None, body_arg=None, note=None, leaves=None,
-                 on_result=None, verify=None, tolerate=None, loses=None, puts_back=None, restorable=True):
+    def __init__(self, name, kwargs, api_method=None, body_arg=None, note=None, leaves=None, shown_as=None,
+                 verify=None, tolerate=None, loses=None, puts_back=None, restorable=True):
         self.name = name
-        self.api_method = api_method
-        self.method = method
-        self.path = path
-        self.kwargs = dict(kwargs or {})
+        self.api_method = api_method or name
+        self.kwargs = dict(kwargs)
         self.body_arg = body_arg
         self.note = note
         self.leaves = leaves
-        self.on_result = on_result
-        self.verify = verify  # verify(api) -> bool: does the state this step aims at hold now?
+        self.shown_as = shown_as or (self.api_method, self.kwargs)
+        self.verify = verify  # verify(api) -> truthy: does the state this step aims at hold now?
         self.tolerate = tolerate  # tolerate(exc) -> bool: an error that may only mean someone else did it first
         # what this step removes that a later step of the plan puts back (a datafeed deleted with its job): when
         # the plan fails in between, the failure carries it, so that nothing lives only in this run's memory
@@ -71,15 +116,15 @@ class Action(object):
         self.puts_back = puts_back  # the name of the step whose ``loses`` this one puts back
         self.restorable = restorable  # False: when this step fails there is nothing left to restore (a new job)
         self.result = None
+        self.done = False
 
     def call(self, api):
         self.result = getattr(api, self.api_method)(**self.kwargs)
         return self.result
 
     def as_dict(self):
-        out = {"action": self.name, "method": self.method, "path": self.path}
-        params = dict((k, v) for k, v in self.kwargs.items()
-                      if v is not None and k != self.body_arg and k not in ("job_id", "datafeed_id", "task_id"))
+        method, path, params, _body = request_line(*self.shown_as)
+        out = {"action": self.name, "method": method, "path": path}
         if params:
             out["params"] = params
         if self.body_arg:
@@ -90,15 +135,26 @@ class Action(object):
 
 
 class Plan(object):
-    """Ordered actions for one object. ``restore`` holds compensating steps: when a step fails after
-    ``restore_after`` was done (a close before an update), they bring the run state back as it was,
-    so that running the same task again finishes the change."""
+    """Ordered actions for one object, and what the planner predicted: ``before``/``after`` (the diff),
+    ``changes``, the run ``state`` after it, ``start_state`` (how the object was found, for a failure's
+    message), ``waited`` (what reading waited for, reported before the actions) and ``notes``.
 
-    def __init__(self, subject):
+    ``restore`` holds compensating steps: when a step fails after ``restore_after`` was done (a close
+    before an update), they bring the run state back as it was, so that running the same task again
+    finishes the change."""
+
+    def __init__(self, subject, start_state="absent"):
         self.subject = subject
         self.actions = []
         self.restore_after = None
         self.restore = []
+        self.start_state = start_state
+        self.before = {}
+        self.after = {}
+        self.changes = []
+        self.state = None
+        self.waited = []
+        self.notes = []
 
     def add(self, action):
         self.actions.append(action)
@@ -112,7 +168,11 @@ class Plan(object):
     def names(self):
         return [a.name for a in self.actions]
 
-    def run(self, api, check_mode, start_state):
+    def results(self, *names):
+        """The responses of the named actions that ran, in order."""
+        return [a.result for a in self.actions if a.done and a.name in names]
+
+    def run(self, api, check_mode):
         """Execute every action in order (nothing in check mode); return the reported actions."""
         done = []
         for action in self.actions:
@@ -121,9 +181,8 @@ class Plan(object):
             try:
                 self._call(api, action)
             except ElasticsearchError as exc:
-                self._fail(api, action, done, exc, start_state)
-            if action.on_result is not None:
-                action.on_result(action.result)
+                self._fail(api, action, done, exc)
+            action.done = True
             done.append(action)
         return [a.as_dict() for a in self.actions]
 
@@ -159,6 +218,8 @@ class Plan(object):
         except ElasticsearchError:
             return None
         if reached:
+            if isinstance(reached, dict):
+                action.result = reached  # the object read back stands for the lost response
             if exc.uncertain:
                 return "its response was lost; read back, it had taken effect"
             return "someone else had done it (%s: %s); read back, it holds" % (exc.error_type, exc.reason)
@@ -167,7 +228,7 @@ class Plan(object):
             return "its response was lost; read back, it had not taken effect, so it was sent again"
         return None
 
-    def _fail(self, api, action, done, exc, start_state):
+    def _fail(self, api, action, done, exc):
         if not done:
             raise exc  # nothing changed yet: Elasticsearch's own error says it all
         restored, restore_error = [], None
@@ -185,7 +246,7 @@ class Plan(object):
             message += " To leave %s running as it was, these were done: %s. Run the task again to finish." % (
                 self.subject, ", ".join(restored))
         else:
-            left = done[-1].leaves or start_state
+            left = done[-1].leaves or self.start_state
             if restore_error is not None:
                 message += " Restoring its run state failed too (%s)." % restore_error
             message += " %s is left %s; run the task again to finish." % (self.subject, left)

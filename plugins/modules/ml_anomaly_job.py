@@ -350,7 +350,7 @@ jobs:
   sample: [web-errors, web-latency]
 """
 
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_planner
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._anomaly_job import run
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import anomaly_job_spec
 
@@ -361,11 +361,8 @@ def argument_spec():
 
 def main():
     module = elasticsearch_module(argument_spec())
-    result, failure = run_with_api(module, lambda api: run(api, module.params, check_mode=module.check_mode,
-                                                           diff_mode=module._diff, warn=module.warn))
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    result = run_planner(module, run)
+    (module.fail_json if result.get("failed") else module.exit_json)(**result)
 
 
 if __name__ == "__main__":

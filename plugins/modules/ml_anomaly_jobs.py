@@ -111,22 +111,14 @@ pruned:
 """
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._bulk import run
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_planner
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import anomaly_jobs_spec
 
 
 def main():
-    module = elasticsearch_module(dict(
-        jobs=dict(type="list", elements="dict", required=True),
-        managed_group=dict(type="str"),
-        prune_force=dict(type="bool", default=False),
-    ))
-    result, failure = run_with_api(module, lambda api: run(api, module.params, check_mode=module.check_mode,
-                                                           diff_mode=module._diff, warn=module.warn))
-    if failure:
-        module.fail_json(**failure)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module = elasticsearch_module(anomaly_jobs_spec())
+    result = run_planner(module, run)
+    (module.fail_json if result.get("failed") else module.exit_json)(**result)
 
 
 if __name__ == "__main__":

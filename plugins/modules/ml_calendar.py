@@ -116,26 +116,15 @@ changes:
   sample: [{path: job_ids, current: [web], desired: [db, web]}]
 """
 
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._calendar import STATES, run
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._calendar import run
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_planner
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import calendar_spec
 
 
 def main():
-    module = elasticsearch_module(dict(
-        calendar_id=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=list(STATES)),
-        description=dict(type="str"),
-        job_ids=dict(type="list", elements="str"),
-        events=dict(type="list", elements="dict"),
-        purge_events=dict(type="bool", default=False),
-        purge_past_events=dict(type="bool", default=False),
-        recreate=dict(type="bool", default=False),
-    ))
-    result, failure = run_with_api(module, lambda api: run(api, module.params, check_mode=module.check_mode,
-                                                           diff_mode=module._diff, warn=module.warn))
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    module = elasticsearch_module(calendar_spec())
+    result = run_planner(module, run)
+    (module.fail_json if result.get("failed") else module.exit_json)(**result)
 
 
 if __name__ == "__main__":

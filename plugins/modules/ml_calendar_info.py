@@ -54,17 +54,13 @@ count:
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._info import calendars_info
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import info_spec
 
 
 def main():
-    module = elasticsearch_module(dict(
-        calendar_id=dict(type="list", elements="str"),
-        include_events=dict(type="bool", default=True),
-    ))
-    result, failure = run_with_api(module, lambda api: calendars_info(api, module.params))
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    module = elasticsearch_module(info_spec("calendar_id", include_events=dict(type="bool", default=True)))
+    result = run_with_api(module, lambda api: calendars_info(api, module.params))
+    (module.fail_json if result.get("failed") else module.exit_json)(**result)
 
 
 if __name__ == "__main__":

@@ -207,7 +207,7 @@ notes:
   sample: ["the bounded datafeed has already run (to end 2026-11-02T00:00:00Z); set restart=true to run it again"]
 """
 
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_planner
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed import run
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import datafeed_spec
 
@@ -218,11 +218,8 @@ def argument_spec():
 
 def main():
     module = elasticsearch_module(argument_spec(), required_one_of=[("datafeed_id", "job_id")])
-    result, failure = run_with_api(module, lambda api: run(api, module.params, check_mode=module.check_mode,
-                                                           diff_mode=module._diff, warn=module.warn))
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    result = run_planner(module, run)
+    (module.fail_json if result.get("failed") else module.exit_json)(**result)
 
 
 if __name__ == "__main__":

@@ -91,20 +91,14 @@ count:
 """
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import stats_info_spec
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._info import datafeeds_info
 
 
 def main():
-    module = elasticsearch_module(dict(
-        datafeed_id=dict(type="list", elements="str"),
-        allow_no_match=dict(type="bool", default=True),
-        include_stats=dict(type="bool", default=True),
-        exclude_generated=dict(type="bool", default=False),
-    ))
-    result, failure = run_with_api(module, lambda api: datafeeds_info(api, module.params))
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    module = elasticsearch_module(stats_info_spec("datafeed_id"))
+    result = run_with_api(module, lambda api: datafeeds_info(api, module.params))
+    (module.fail_json if result.get("failed") else module.exit_json)(**result)
 
 
 if __name__ == "__main__":

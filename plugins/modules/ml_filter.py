@@ -101,22 +101,15 @@ changes:
   sample: [{path: items, current: ["*.example.com", wikipedia.org], desired: ["*.example.com", github.com]}]
 """
 
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._filter import STATES, run
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._filter import run
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_planner
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import filter_spec
 
 
 def main():
-    module = elasticsearch_module(dict(
-        filter_id=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=list(STATES)),
-        description=dict(type="str"),
-        items=dict(type="list", elements="str"),
-    ))
-    result, failure = run_with_api(module, lambda api: run(api, module.params, check_mode=module.check_mode,
-                                                           diff_mode=module._diff, warn=module.warn))
-    if failure:
-        module.fail_json(**failure)
-    module.exit_json(**result)
+    module = elasticsearch_module(filter_spec())
+    result = run_planner(module, run)
+    (module.fail_json if result.get("failed") else module.exit_json)(**result)
 
 
 if __name__ == "__main__":

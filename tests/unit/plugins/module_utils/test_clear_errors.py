@@ -72,7 +72,7 @@ def test_a_datafeed_window_is_checked_before_the_datafeed_is_created(es, params,
 
 @pytest.mark.parametrize("start", ["now", "now-1d", "now-2h/d", "2026-01-01T00:00:00Z", "1767225600000"])
 def test_datafeed_starts_es_accepts(start):
-    _datafeed.DatafeedRun(None, dict(FEED, state="started", start=start), True, lambda m: None).check_input()
+    _datafeed.declare(dict(FEED, state="started", start=start), lambda m: None)
 
 
 @pytest.mark.parametrize("options,message", [

@@ -113,24 +113,24 @@ def test_races_between_runs_are_recognised(es):
     """Another run got there first: already exists, already opened, already started, already gone."""
     api = _api(es)
     params = dict(JOB, state="opened", analysis_config=CONFIG)
-    first = _anomaly_job.JobRun(api, params, False, lambda m: None)
-    first.check_input()
-    first.plan_all()  # planned while the job is missing
+    first = _planned(api, _anomaly_job.PLANNER, params)  # planned while the job is missing
     second = _anomaly_job.run(_api(es), copy.deepcopy(params))  # the other run creates and opens it meanwhile
     assert second["state"] == "opened"
-    actions = first.execute()
+    actions = first.run(api, False)
     assert [a["action"] for a in actions] == ["put_job", "open_job"]
     assert "someone else had done it (resource_already_exists_exception" in actions[0]["note"]
     assert "someone else had done it (status_exception: Cannot open job [j1] because it has already been opened" \
         in actions[1]["note"]
     es("PUT", D, {"job_id": "j1", "indices": ["logs"]})
-    feed = _datafeed.DatafeedRun(api, dict(FEED, state="started"), False, lambda m: None)
-    feed.check_input()
-    feed.plan_all()
+    feed = _planned(api, _datafeed.PLANNER, dict(FEED, state="started"))
     es("POST", D + "/_start")
-    assert "has already been started" in feed.plan.run(api, False, "stopped")[0]["note"]
-    gone = _anomaly_job.JobRun(api, dict(JOB, state="absent"), False, lambda m: None)
-    gone.check_input()
-    gone.plan_all()
+    assert "has already been started" in feed.run(api, False)[0]["note"]
+    gone = _planned(api, _anomaly_job.PLANNER, dict(JOB, state="absent"))
     es("DELETE", J, params={"force": "true"})
-    assert "resource_not_found_exception" in gone.execute()[-1]["note"]
+    assert "resource_not_found_exception" in gone.run(api, False)[-1]["note"]
+
+
+def _planned(api, planner, params):
+    """A plan made now, to run later (after another run got there first)."""
+    declared = planner.declare(params, lambda m: None)
+    return planner.plan(planner.read(api, declared, False), declared)

@@ -85,27 +85,15 @@ def test_params_are_encoded_as_es_expects(es):
     assert api.datafeed("missing") is None and api.datafeed_stats("missing") is None
 
 
-def test_wait_for_lazy_open(es):
+def test_wait_for_a_state_is_bounded(es):
     es.settings(max_open_jobs=0)
     es.put_job("lazy", minimal_job(allow_lazy_open=True))
     api = MlApi(EsClient(hosts=[es.url]))
     assert api.open_job("lazy") == {"opened": True, "node": ""}
-    stats = api.wait_for_job_state("lazy", ["opened"], timeout=2, interval=0.05, lazy_ok=True)
-    assert stats["state"] == "opening"
     with pytest.raises(WaitTimeout) as info:
         api.wait_for_job_state("lazy", ["opened"], timeout=0.3, interval=0.05)
     assert "timed out after 0.3s waiting for job [lazy] to be opened; last seen: state=opening" in str(info.value)
     assert info.value.last["state"] == "opening"
-
-
-def test_wait_for_async_delete(es):
-    es.settings(task_duration_ms=300)
-    es.put_job("j1")
-    api = MlApi(EsClient(hosts=[es.url]))
-    task = api.delete_job("j1", wait_for_completion=False)["task"]
-    assert api.job("j1")["blocked"]["reason"] == "delete"
-    assert api.wait_for_task(task, timeout=5, interval=0.05) == {"acknowledged": True}
-    assert api.job("j1") is None
 
 
 def test_wait_for_unblocked_reset(es):
@@ -136,15 +124,3 @@ def test_poll_is_bounded_with_a_fake_clock():
     assert sleeps[:4] == [0.1, 0.2, 0.4, 0.8]
     assert max(sleeps) <= 1.0
     assert 3.0 <= now[0] <= 3.0001
-
-
-def test_wait_for_datafeed_state(es):
-    es.put_job("j1")
-    es("PUT", "/_ml/datafeeds/datafeed-j1", {"job_id": "j1", "indices": ["logs"]})
-    es("POST", "/_ml/anomaly_detectors/j1/_open")
-    api = MlApi(EsClient(hosts=[es.url]))
-    with pytest.raises(WaitTimeout) as info:
-        api.wait_for_datafeed_state("datafeed-j1", ["started"], timeout=0.2, interval=0.05)
-    assert "waiting for datafeed [datafeed-j1] to be started; last seen: state=stopped" in str(info.value)
-    es("POST", "/_ml/datafeeds/datafeed-j1/_start")
-    assert api.wait_for_datafeed_state("datafeed-j1", ["started"], timeout=2, interval=0.05)["state"] == "started"
