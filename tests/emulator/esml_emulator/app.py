@@ -15,7 +15,6 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import xjson
-from .calendars import Calendars
 from .cluster import Cluster
 from .errors import (EsException, IllegalArgument, ParseException, RejectedExecution, SecurityException,
                      StatusException, Unavailable, XContentParseException)
@@ -24,49 +23,133 @@ from .values import parse_bool, parse_time
 SPEC_DIR = os.path.join(os.path.dirname(__file__), "rest-api-spec")
 GLOBAL_PARAMS = {"pretty", "human", "error_trace"}
 
-# Endpoints served: every endpoint of the vendored spec, plus _data.
-SERVED = {"ml.put_job", "ml.get_jobs", "ml.get_job_stats", "ml.update_job", "ml.open_job", "ml.close_job",
-          "ml.delete_job", "ml.reset_job", "ml.put_datafeed", "ml.get_datafeeds", "ml.get_datafeed_stats",
-          "ml.update_datafeed", "ml.start_datafeed", "ml.stop_datafeed", "ml.delete_datafeed", "ml.info",
-          "tasks.get", "ml.post_data", "ml.put_calendar", "ml.get_calendars", "ml.delete_calendar",
-          "ml.put_calendar_job", "ml.delete_calendar_job", "ml.post_calendar_events", "ml.get_calendar_events",
-          "ml.delete_calendar_event", "ml.put_filter", "ml.get_filters", "ml.update_filter", "ml.delete_filter"}
-
 # Transport action names and the cluster privileges that grant them (a 403 names the privileges that grant the action).
 MONITOR = ["monitor_ml", "manage_ml", "monitor", "manage", "all"]
 MANAGE = ["manage_ml", "manage", "all"]
-ACTIONS = {
-    "ml.put_job": ("cluster:admin/xpack/ml/job/put", MANAGE),
-    "ml.get_jobs": ("cluster:monitor/xpack/ml/job/get", MONITOR),
-    "ml.get_job_stats": ("cluster:monitor/xpack/ml/job/stats/get", MONITOR),
-    "ml.update_job": ("cluster:admin/xpack/ml/job/update", MANAGE),
-    "ml.open_job": ("cluster:admin/xpack/ml/job/open", MANAGE),
-    "ml.close_job": ("cluster:admin/xpack/ml/job/close", MANAGE),
-    "ml.delete_job": ("cluster:admin/xpack/ml/job/delete", MANAGE),
-    "ml.reset_job": ("cluster:admin/xpack/ml/job/reset", MANAGE),
-    "ml.post_data": ("cluster:admin/xpack/ml/job/data/post", MANAGE),
-    "ml.put_datafeed": ("cluster:admin/xpack/ml/datafeeds/put", MANAGE),
-    "ml.get_datafeeds": ("cluster:monitor/xpack/ml/datafeeds/get", MONITOR),
-    "ml.get_datafeed_stats": ("cluster:monitor/xpack/ml/datafeeds/stats/get", MONITOR),
-    "ml.update_datafeed": ("cluster:admin/xpack/ml/datafeeds/update", MANAGE),
-    "ml.start_datafeed": ("cluster:admin/xpack/ml/datafeed/start", MANAGE),
-    "ml.stop_datafeed": ("cluster:admin/xpack/ml/datafeed/stop", MANAGE),
-    "ml.delete_datafeed": ("cluster:admin/xpack/ml/datafeeds/delete", MANAGE),
-    "ml.info": ("cluster:monitor/xpack/ml/info/get", MONITOR),
-    "tasks.get": ("cluster:monitor/task/get", ["monitor", "manage", "all"]),
-    "ml.put_calendar": ("cluster:admin/xpack/ml/calendars/put", MANAGE),
-    "ml.get_calendars": ("cluster:monitor/xpack/ml/calendars/get", MONITOR),
-    "ml.delete_calendar": ("cluster:admin/xpack/ml/calendars/delete", MANAGE),
-    "ml.put_calendar_job": ("cluster:admin/xpack/ml/calendars/jobs/update", MANAGE),
-    "ml.delete_calendar_job": ("cluster:admin/xpack/ml/calendars/jobs/update", MANAGE),
-    "ml.post_calendar_events": ("cluster:admin/xpack/ml/calendars/events/post", MANAGE),
-    "ml.get_calendar_events": ("cluster:monitor/xpack/ml/calendars/events/get", MONITOR),
-    "ml.delete_calendar_event": ("cluster:admin/xpack/ml/calendars/events/delete", MANAGE),
-    "ml.put_filter": ("cluster:admin/xpack/ml/filters/put", MANAGE),
-    "ml.get_filters": ("cluster:admin/xpack/ml/filters/get", MANAGE),
-    "ml.update_filter": ("cluster:admin/xpack/ml/filters/update", MANAGE),
-    "ml.delete_filter": ("cluster:admin/xpack/ml/filters/delete", MANAGE),
-    "info": ("cluster:monitor/main", ["monitor", "manage", "all"]),
+CLUSTER_MONITOR = ["monitor", "manage", "all"]
+
+
+class Call:
+    """One request as its handler sees it: the path's arguments, the typed parameters, the body, who sent it,
+    and the cluster's stores."""
+
+    def __init__(self, cluster, request, args, params, principal):
+        self.cluster = cluster
+        self.request = request
+        self.args = args
+        self.params = params
+        self.principal = principal
+        self.allow = params.get("allow_no_match", True)
+
+    def body(self, required=False):
+        return _body(self.request, required)
+
+    def object_body(self):
+        body = self.body(required=True)
+        if not isinstance(body, dict):
+            raise ParseException("request body must be a JSON object")
+        return body
+
+    def required_body(self):
+        """Endpoints whose spec declares a required body (the REST spec's body.required)."""
+        body = self.body()
+        if body is None:
+            raise ParseException("request body or source parameter is required")
+        if not isinstance(body, dict):
+            raise ParseException("request body must be a JSON object")
+        return body
+
+    def records(self):
+        """``_data``'s body: JSON objects one after another (ES TransportPostDataAction)."""
+        data = self.request.get_data(cache=True)
+        if not data.strip():
+            raise ParseException("request body is required")
+        try:
+            return xjson.loads_many(data.decode("utf-8")), len(data)
+        except UnicodeDecodeError:
+            raise ParseException("request body is not valid UTF-8")
+
+
+def _root(call):
+    return {"name": "emulator-ml-0", "cluster_name": "emulator", "cluster_uuid": "emulator-cluster-uuid",
+            "version": {"number": call.cluster.settings.version, "build_flavor": "default", "build_type": "emulator",
+                        "lucene_version": "10.2.2", "minimum_wire_compatibility_version": "8.19.0",
+                        "minimum_index_compatibility_version": "8.0.0"},
+            "tagline": "You Know, for Search"}
+
+
+def _post_data(call):
+    records, size = call.records()
+    return call.cluster.jobs.post_data(call.args["job_id"], records, size)
+
+
+# The route table: endpoint (its methods and paths come from the REST spec) -> the transport action and the
+# privileges that grant it, and the handler. Every endpoint of the vendored spec is served, plus _data.
+ROUTES = {
+    "info": ("cluster:monitor/main", CLUSTER_MONITOR, _root),
+    "ml.info": ("cluster:monitor/xpack/ml/info/get", MONITOR, lambda c: c.cluster.ml_info()),
+    "tasks.get": ("cluster:monitor/task/get", CLUSTER_MONITOR,
+                  lambda c: c.cluster.tasks.get_task(c.args["task_id"], c.params)),
+    "ml.put_job": ("cluster:admin/xpack/ml/job/put", MANAGE,
+                   lambda c: c.cluster.jobs.put_job(c.args["job_id"], c.object_body(), c.params, c.principal)),
+    "ml.get_jobs": ("cluster:monitor/xpack/ml/job/get", MONITOR,
+                    lambda c: c.cluster.jobs.get_jobs(c.args.get("job_id"), c.allow,
+                                                      c.params.get("exclude_generated", False))),
+    "ml.get_job_stats": ("cluster:monitor/xpack/ml/job/stats/get", MONITOR,
+                         lambda c: c.cluster.jobs.job_stats(c.args.get("job_id"), c.allow)),
+    "ml.update_job": ("cluster:admin/xpack/ml/job/update", MANAGE,
+                      lambda c: c.cluster.jobs.update_job(c.args["job_id"], c.object_body())),
+    "ml.open_job": ("cluster:admin/xpack/ml/job/open", MANAGE,
+                    lambda c: c.cluster.jobs.open_job(c.args["job_id"], c.params)),
+    "ml.close_job": ("cluster:admin/xpack/ml/job/close", MANAGE,
+                     lambda c: c.cluster.jobs.close_job(c.args["job_id"], c.params)),
+    "ml.delete_job": ("cluster:admin/xpack/ml/job/delete", MANAGE,
+                      lambda c: c.cluster.jobs.delete_job(c.args["job_id"], c.params)),
+    "ml.reset_job": ("cluster:admin/xpack/ml/job/reset", MANAGE,
+                     lambda c: c.cluster.jobs.reset_job(c.args["job_id"], c.params)),
+    "ml.post_data": ("cluster:admin/xpack/ml/job/data/post", MANAGE, _post_data),
+    "ml.put_datafeed": ("cluster:admin/xpack/ml/datafeeds/put", MANAGE,
+                        lambda c: c.cluster.datafeeds.put_datafeed(c.args["datafeed_id"], c.object_body(), c.params,
+                                                                   c.principal)),
+    "ml.get_datafeeds": ("cluster:monitor/xpack/ml/datafeeds/get", MONITOR,
+                         lambda c: c.cluster.datafeeds.get_datafeeds(c.args.get("datafeed_id"), c.allow,
+                                                                     c.params.get("exclude_generated", False))),
+    "ml.get_datafeed_stats": ("cluster:monitor/xpack/ml/datafeeds/stats/get", MONITOR,
+                              lambda c: c.cluster.datafeeds.datafeed_stats(c.args.get("datafeed_id"), c.allow)),
+    "ml.update_datafeed": ("cluster:admin/xpack/ml/datafeeds/update", MANAGE,
+                           lambda c: c.cluster.datafeeds.update_datafeed(c.args["datafeed_id"], c.object_body(),
+                                                                         c.params)),
+    "ml.start_datafeed": ("cluster:admin/xpack/ml/datafeed/start", MANAGE,
+                          lambda c: c.cluster.datafeeds.start_datafeed(c.args["datafeed_id"], c.params)),
+    "ml.stop_datafeed": ("cluster:admin/xpack/ml/datafeed/stop", MANAGE,
+                         lambda c: c.cluster.datafeeds.stop_datafeed(c.args["datafeed_id"], c.params)),
+    "ml.delete_datafeed": ("cluster:admin/xpack/ml/datafeeds/delete", MANAGE,
+                           lambda c: c.cluster.datafeeds.delete_datafeed(c.args["datafeed_id"], c.params)),
+    "ml.put_calendar": ("cluster:admin/xpack/ml/calendars/put", MANAGE,
+                        lambda c: c.cluster.calendars.put_calendar(c.args["calendar_id"], c.body())),
+    "ml.get_calendars": ("cluster:monitor/xpack/ml/calendars/get", MONITOR,
+                         lambda c: c.cluster.calendars.get_calendars(c.args.get("calendar_id"), c.params, c.body())),
+    "ml.delete_calendar": ("cluster:admin/xpack/ml/calendars/delete", MANAGE,
+                           lambda c: c.cluster.calendars.delete_calendar(c.args["calendar_id"])),
+    "ml.put_calendar_job": ("cluster:admin/xpack/ml/calendars/jobs/update", MANAGE,
+                            lambda c: c.cluster.calendars.put_calendar_job(c.args["calendar_id"], c.args["job_id"])),
+    "ml.delete_calendar_job": ("cluster:admin/xpack/ml/calendars/jobs/update", MANAGE,
+                               lambda c: c.cluster.calendars.delete_calendar_job(c.args["calendar_id"],
+                                                                                 c.args["job_id"])),
+    "ml.post_calendar_events": ("cluster:admin/xpack/ml/calendars/events/post", MANAGE,
+                                lambda c: c.cluster.calendars.post_events(c.args["calendar_id"], c.required_body())),
+    "ml.get_calendar_events": ("cluster:monitor/xpack/ml/calendars/events/get", MONITOR,
+                               lambda c: c.cluster.calendars.get_events(c.args["calendar_id"], c.params)),
+    "ml.delete_calendar_event": ("cluster:admin/xpack/ml/calendars/events/delete", MANAGE,
+                                 lambda c: c.cluster.calendars.delete_event(c.args["calendar_id"], c.args["event_id"])),
+    "ml.put_filter": ("cluster:admin/xpack/ml/filters/put", MANAGE,
+                      lambda c: c.cluster.filters.put_filter(c.args["filter_id"], c.required_body())),
+    "ml.get_filters": ("cluster:admin/xpack/ml/filters/get", MANAGE,
+                       lambda c: c.cluster.filters.get_filters(c.args.get("filter_id"), c.params)),
+    "ml.update_filter": ("cluster:admin/xpack/ml/filters/update", MANAGE,
+                         lambda c: c.cluster.filters.update_filter(c.args["filter_id"], c.required_body())),
+    "ml.delete_filter": ("cluster:admin/xpack/ml/filters/delete", MANAGE,
+                         lambda c: c.cluster.filters.delete_filter(c.args["filter_id"])),
 }
 
 # Keys the open/close/start/stop endpoints also take in the body (ES Rest*JobAction handlers).
@@ -183,8 +266,6 @@ class Emulator:
 
     def __init__(self, security=None, verbose=False):
         self.cluster = Cluster()
-        self.calendars = Calendars(self.cluster)
-        self.cluster.on_job_removed = self._job_removed
         self.security = security or Security()
         self.verbose = verbose
         self.specs = load_spec()
@@ -193,13 +274,10 @@ class Emulator:
         self.faults = []
         self.meta_lock = threading.Lock()
 
-    def _job_removed(self, job_id):
-        self.calendars.remove_job(job_id)
-
     def _routes(self):
         rules, params = [], {}
         for name, spec in self.specs.items():
-            if name not in SERVED:
+            if name not in ROUTES:
                 continue
             params[name] = set(spec.get("params", {})) | GLOBAL_PARAMS
             for path in spec["url"]["paths"]:
@@ -317,7 +395,7 @@ class Emulator:
             principal = None
             if self.security.enabled:
                 principal = self.security.authenticate(request.headers.get("Authorization"), request.path)
-                action, granted_by = ACTIONS[endpoint]
+                action, granted_by, _handler = ROUTES[endpoint]
                 if not principal.allowed(granted_by):
                     who = ("API key id [%s] of user [%s]" % (principal.api_key, principal.name) if principal.api_key
                            else "user [%s] with effective roles [%s]" % (principal.name, ",".join(principal.roles)))
@@ -326,7 +404,7 @@ class Emulator:
             params = self._params(request, endpoint)
             with self.cluster.lock:
                 self.cluster.tick()
-                payload = self._handle(endpoint, args, params, request, principal)
+                payload = ROUTES[endpoint][2](Call(self.cluster, request, args, params, principal))
             return self._json(payload, pretty=pretty)
         except EsException as exc:
             return self._error(exc)
@@ -343,7 +421,7 @@ class Emulator:
         for key, value in request.args.items():
             params[key] = self._typed(key, value, spec.get(key, {}).get("type"))
         if endpoint in BODY_PARAMS:
-            body = self._body(request, required=False)
+            body = _body(request, required=False)
             if body is not None:
                 if not isinstance(body, dict):
                     raise ParseException("request body must be an object")
@@ -373,118 +451,6 @@ class Emulator:
                 raise IllegalArgument("Failed to parse int parameter [%s] with value [%s]" % (key, value))
         return value
 
-    @staticmethod
-    def _body(request, required=True):
-        data = request.get_data(cache=True)
-        if not data or not data.strip():
-            if required:
-                raise ParseException("request body is required")
-            return None
-        ctype = (request.mimetype or "").lower()
-        if ctype not in ("application/json", "application/x-ndjson", "application/vnd.elasticsearch+json",
-                         "application/vnd.elasticsearch+x-ndjson"):
-            raise _content_type_error(request.headers.get("Content-Type"))
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ParseException("request body is not valid UTF-8")
-        return xjson.loads(text)
-
-    def _handle(self, endpoint, args, params, request, principal):  # pylint: disable=too-many-return-statements
-        cluster = self.cluster
-        allow = params.get("allow_no_match", True)
-        if endpoint == "info":
-            return {"name": "emulator-ml-0", "cluster_name": "emulator", "cluster_uuid": "emulator-cluster-uuid",
-                    "version": {"number": cluster.settings.version, "build_flavor": "default",
-                                "build_type": "emulator", "lucene_version": "10.2.2",
-                                "minimum_wire_compatibility_version": "8.19.0",
-                                "minimum_index_compatibility_version": "8.0.0"},
-                    "tagline": "You Know, for Search"}
-        if endpoint == "ml.info":
-            return cluster.ml_info()
-        if endpoint == "ml.put_job":
-            return cluster.put_job(args["job_id"], self._object_body(request), params, principal)
-        if endpoint == "ml.get_jobs":
-            return cluster.get_jobs(args.get("job_id"), allow, params.get("exclude_generated", False))
-        if endpoint == "ml.get_job_stats":
-            return cluster.job_stats(args.get("job_id"), allow)
-        if endpoint == "ml.update_job":
-            return cluster.update_job(args["job_id"], self._object_body(request))
-        if endpoint == "ml.open_job":
-            return cluster.open_job(args["job_id"], params)
-        if endpoint == "ml.close_job":
-            return cluster.close_job(args["job_id"], params)
-        if endpoint == "ml.delete_job":
-            return cluster.delete_job(args["job_id"], params)
-        if endpoint == "ml.reset_job":
-            return cluster.reset_job(args["job_id"], params)
-        if endpoint == "ml.post_data":
-            data = request.get_data(cache=True)
-            if not data.strip():
-                raise ParseException("request body is required")
-            try:
-                records = xjson.loads_many(data.decode("utf-8"))
-            except UnicodeDecodeError:
-                raise ParseException("request body is not valid UTF-8")
-            return cluster.post_data(args["job_id"], records, len(data))
-        if endpoint == "ml.put_datafeed":
-            return cluster.put_datafeed(args["datafeed_id"], self._object_body(request), params, principal)
-        if endpoint == "ml.get_datafeeds":
-            return cluster.get_datafeeds(args.get("datafeed_id"), allow, params.get("exclude_generated", False))
-        if endpoint == "ml.get_datafeed_stats":
-            return cluster.datafeed_stats(args.get("datafeed_id"), allow)
-        if endpoint == "ml.update_datafeed":
-            return cluster.update_datafeed(args["datafeed_id"], self._object_body(request), params)
-        if endpoint == "ml.start_datafeed":
-            return cluster.start_datafeed(args["datafeed_id"], params)
-        if endpoint == "ml.stop_datafeed":
-            return cluster.stop_datafeed(args["datafeed_id"], params)
-        if endpoint == "ml.delete_datafeed":
-            return cluster.delete_datafeed(args["datafeed_id"], params)
-        if endpoint == "tasks.get":
-            return cluster.get_task(args["task_id"], params)
-        calendars = self.calendars
-        if endpoint == "ml.put_calendar":
-            return calendars.put_calendar(args["calendar_id"], self._body(request, required=False))
-        if endpoint == "ml.get_calendars":
-            return calendars.get_calendars(args.get("calendar_id"), params, self._body(request, required=False))
-        if endpoint == "ml.delete_calendar":
-            return calendars.delete_calendar(args["calendar_id"])
-        if endpoint == "ml.put_calendar_job":
-            return calendars.put_calendar_job(args["calendar_id"], args["job_id"])
-        if endpoint == "ml.delete_calendar_job":
-            return calendars.delete_calendar_job(args["calendar_id"], args["job_id"])
-        if endpoint == "ml.post_calendar_events":
-            return calendars.post_events(args["calendar_id"], self._required_body(request))
-        if endpoint == "ml.get_calendar_events":
-            return calendars.get_events(args["calendar_id"], params)
-        if endpoint == "ml.delete_calendar_event":
-            return calendars.delete_event(args["calendar_id"], args["event_id"])
-        if endpoint == "ml.put_filter":
-            return calendars.put_filter(args["filter_id"], self._required_body(request))
-        if endpoint == "ml.get_filters":
-            return calendars.get_filters(args.get("filter_id"), params)
-        if endpoint == "ml.update_filter":
-            return calendars.update_filter(args["filter_id"], self._required_body(request))
-        if endpoint == "ml.delete_filter":
-            return calendars.delete_filter(args["filter_id"])
-        raise IllegalArgument("no handler for [%s]" % endpoint)
-
-    def _required_body(self, request):
-        """Endpoints whose spec declares a required body (the REST spec's body.required)."""
-        body = self._body(request, required=False)
-        if body is None:
-            raise ParseException("request body or source parameter is required")
-        if not isinstance(body, dict):
-            raise ParseException("request body must be a JSON object")
-        return body
-
-    def _object_body(self, request):
-        body = self._body(request)
-        if not isinstance(body, dict):
-            raise ParseException("request body must be a JSON object")
-        return body
-
     # -- test control ----------------------------------------------------------------------------------------
 
     def _control(self, request):
@@ -511,7 +477,6 @@ class Emulator:
                 return self._json({"acknowledged": True})
             if path == "/reset" and method == "POST":
                 self.cluster.reset()
-                self.calendars.__init__(self.cluster)
                 self.cluster.settings.__init__()
                 self.log.clear()
                 self.faults.clear()
@@ -529,10 +494,27 @@ class Emulator:
             job_id = path[len("/jobs/"):-len("/_runtime")]
             try:
                 with self.cluster.lock:
-                    return self._json(self.cluster.set_runtime(job_id, body or {}))
+                    return self._json(self.cluster.jobs.set_runtime(job_id, body or {}))
             except EsException as exc:
                 return self._error(exc)
         return self._json({"error": "unknown emulator control [%s %s]" % (method, path)}, status=404)
+
+
+def _body(request, required=True):
+    data = request.get_data(cache=True)
+    if not data or not data.strip():
+        if required:
+            raise ParseException("request body is required")
+        return None
+    ctype = (request.mimetype or "").lower()
+    if ctype not in ("application/json", "application/x-ndjson", "application/vnd.elasticsearch+json",
+                     "application/vnd.elasticsearch+x-ndjson"):
+        raise _content_type_error(request.headers.get("Content-Type"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParseException("request body is not valid UTF-8")
+    return xjson.loads(text)
 
 
 def _content_type_error(ctype):

@@ -1,4 +1,4 @@
-"""Calendars, scheduled events and filters (ES Calendar, ScheduledEvent, MlFilter)."""
+"""Calendars and scheduled events (ES Calendar, ScheduledEvent)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ import fnmatch
 import secrets
 
 from . import objparse as op
-from .cluster import ValidationFailed
-from .errors import IllegalArgument, ResourceAlreadyExists, ResourceNotFound, StatusException
+from .errors import IllegalArgument, ResourceNotFound, StatusException, ValidationFailed
 from .values import epoch_or_iso_ms, invalid_id_message, valid_id
 from .xjson import PDict
-
-MAX_ITEMS = 10000
 
 
 def _calendar_missing(expression):
@@ -49,14 +46,13 @@ def _events(value, _ctx):
     return [op.parse_object("scheduled_event", item, EVENT_FIELDS) for item in op.as_list(value)]
 
 
-class Calendars:
-    """Calendar, event and filter state, kept beside the cluster's jobs (it reads them for filter use)."""
+class CalendarStore:
+    """Calendars and their scheduled events."""
 
     def __init__(self, cluster):
         self.cluster = cluster
         self.calendars = {}
         self.events = {}
-        self.filters = {}
 
     # -- calendars (ES Calendar) -------------------------------------------------------------------------------
 
@@ -95,30 +91,12 @@ class Calendars:
         return sorted(found)
 
     def get_calendars(self, calendar_id, params, body):
-        page = self._page(params, body, "cluster:monitor/xpack/ml/calendars/get", allow_calendar_id=True)
+        page = paging(params, body, "cluster:monitor/xpack/ml/calendars/get", allow_calendar_id=True)
         if calendar_id is not None and (page["given"]):
             raise ValidationFailed(["Params [from, size] are incompatible with [calendar_id]."])
         ids = self._expand(calendar_id)
         shown = ids if calendar_id not in (None, "", "_all", "*") else ids[page["from"]:page["from"] + page["size"]]
         return {"count": len(ids), "calendars": [dict(self.calendars[i]) for i in shown]}
-
-    def _page(self, params, body, parser, allow_calendar_id=False):
-        given = "from" in params or "size" in params
-        start, size = int(params.get("from", 0)), int(params.get("size", 100))
-        if body is not None:
-            fields = {"page": op.Field(op.OBJECT, lambda v, c: op.parse_object("page", v, {
-                "from": op.Field(op.NUMBER, op.to_int), "size": op.Field(op.NUMBER, op.to_int)}))}
-            if allow_calendar_id:
-                fields["calendar_id"] = op.Field(op.STRING)
-            parsed = op.parse_object(parser, body, fields)
-            if parsed.get("page"):
-                given = True
-                start, size = parsed["page"].get("from", 0), parsed["page"].get("size", 100)
-        if start < 0:
-            raise IllegalArgument("Parameter [from] cannot be < 0")
-        if size < 0:
-            raise IllegalArgument("Parameter [size] cannot be < 0")
-        return {"from": start, "size": size, "given": given}
 
     def delete_calendar(self, calendar_id):
         if calendar_id not in self.calendars:
@@ -190,7 +168,7 @@ class Calendars:
         return {"events": out}
 
     def get_events(self, calendar_id, params):
-        page = self._page(params, None, "cluster:monitor/xpack/ml/calendars/events/get")
+        page = paging(params, None, "cluster:monitor/xpack/ml/calendars/events/get")
         job_id = params.get("job_id")
         if job_id is not None and calendar_id != "_all":
             raise ValidationFailed(["If job_id is used calendar_id must be '_all'"])
@@ -206,10 +184,10 @@ class Calendars:
         return {"count": len(matched), "events": [dict(e) for e in matched[page["from"]:page["from"] + page["size"]]]}
 
     def _job_names(self, job_id):
-        job = self.cluster.jobs.get(job_id)
+        job = self.cluster.jobs.configs.get(job_id)
         if job is not None:
             return {job_id, "_all"} | set(job.get("groups") or [])
-        if any(job_id in (j.get("groups") or []) for j in self.cluster.jobs.values()):
+        if any(job_id in (j.get("groups") or []) for j in self.cluster.jobs.configs.values()):
             return {job_id, "_all"}
         raise ResourceNotFound("No known job with id '%s'" % job_id)
 
@@ -224,95 +202,22 @@ class Calendars:
         del self.events[event_id]
         return {"acknowledged": True}
 
-    # -- filters (ES MlFilter) ---------------------------------------------------------------------------------
 
-    def put_filter(self, filter_id, body):
-        parsed = op.parse_object("type", body, {
-            "filter_id": op.Field(op.STRING), "description": op.Field(op.STRING_OR_NULL),
-            "items": op.Field(op.STRING_ARRAY, op.string_list), "type": op.Field(op.STRING)})
-        if parsed.get("filter_id") not in (None, filter_id):
-            raise IllegalArgument("Inconsistent filter_id; '%s' specified in the body differs from '%s' specified as a "
-                                  "URL argument" % (parsed["filter_id"], filter_id))
-        if not valid_id(filter_id):
-            raise StatusException(invalid_id_message("filter_id", filter_id), status=400)
-        items = self._items(filter_id, parsed.get("items") or [])
-        if filter_id in self.filters:
-            raise ResourceAlreadyExists("A filter with id [%s] already exists" % filter_id)
-        stored = {"filter_id": filter_id}
-        if parsed.get("description") is not None:
-            stored["description"] = parsed["description"]
-        stored["items"] = items
-        self.filters[filter_id] = stored
-        return dict(stored)
-
-    @staticmethod
-    def _items(filter_id, items):
-        """A Java TreeSet: sorted by UTF-16 code units and de-duplicated, at most 10,000 (ES MlFilter)."""
-        unique = sorted(set(items), key=lambda s: s.encode("utf-16-be"))
-        if len(unique) > MAX_ITEMS:
-            raise StatusException("Filter [%s] contains too many items; up to [10,000] items are allowed" % filter_id,
-                                  status=400)
-        return unique
-
-    def get_filters(self, expression, params):
-        page = self._page(params, None, "filters")
-        tokens = [t for t in (expression or "").split(",") if t] or ["_all"]
-        found, missing, exact_only = set(), [], True
-        for token in tokens:
-            if token in ("_all", "*") or "*" in token:
-                exact_only = False
-                pattern = "*" if token == "_all" else token
-                found |= {f for f in self.filters if fnmatch.fnmatchcase(f, pattern)}
-            elif token in self.filters:
-                found.add(token)
-            else:
-                missing.append(token)
-        if missing:
-            raise ResourceNotFound("Unable to find filter [%s]" % ",".join(missing))
-        ordered = sorted(found)
-        shown = ordered[page["from"]:page["from"] + page["size"]]
-        return {"count": len(shown) if exact_only else len(ordered), "filters": [dict(self.filters[f]) for f in shown]}
-
-    def update_filter(self, filter_id, body):
-        parsed = op.parse_object("cluster:admin/xpack/ml/filters/update", body, {
-            "filter_id": op.Field(op.STRING), "description": op.Field(op.STRING_OR_NULL),
-            "add_items": op.Field(op.STRING_ARRAY, op.string_list),
-            "remove_items": op.Field(op.STRING_ARRAY, op.string_list)})
-        if parsed.get("filter_id") not in (None, filter_id):
-            raise IllegalArgument("Inconsistent filter_id; '%s' specified in the body differs from '%s' specified as a "
-                                  "URL argument" % (parsed["filter_id"], filter_id))
-        current = self.filters.get(filter_id)
-        if current is None:
-            raise ResourceNotFound("No filter with id [%s] exists" % filter_id)
-        items = set(current["items"]) | set(parsed.get("add_items") or [])
-        for item in parsed.get("remove_items") or []:
-            if item not in items:
-                raise StatusException("Cannot remove item [%s] as it is not present in filter [%s]" % (item, filter_id),
-                                      status=400)
-        items -= set(parsed.get("remove_items") or [])
-        updated = {"filter_id": filter_id}
-        description = parsed.get("description") if parsed.get("description") is not None else current.get("description")
-        if description is not None:
-            updated["description"] = description
-        updated["items"] = self._items(filter_id, list(items))
-        self.filters[filter_id] = updated
-        return dict(updated)
-
-    def delete_filter(self, filter_id):
-        users = sorted(job_id for job_id, job in self.cluster.jobs.items() if filter_id in _filters_used(job))
-        if users:
-            raise StatusException("Cannot delete filter [%s] currently used by jobs [%s]" % (filter_id, ", ".join(users)),
-                                  status=409)
-        if filter_id not in self.filters:
-            raise ResourceNotFound("Could not delete filter with ID [%s] because it does not exist" % filter_id)
-        del self.filters[filter_id]
-        return {"acknowledged": True}
-
-
-def _filters_used(job):
-    out = set()
-    for detector in job["analysis_config"]["detectors"]:
-        for rule in detector.get("custom_rules") or []:
-            for ref in (rule.get("scope") or {}).values():
-                out.add(ref["filter_id"])
-    return out
+def paging(params, body, parser, allow_calendar_id=False):
+    """``from``/``size`` from the query or a ``page`` object in the body (ES PageParams)."""
+    given = "from" in params or "size" in params
+    start, size = int(params.get("from", 0)), int(params.get("size", 100))
+    if body is not None:
+        fields = {"page": op.Field(op.OBJECT, lambda v, c: op.parse_object("page", v, {
+            "from": op.Field(op.NUMBER, op.to_int), "size": op.Field(op.NUMBER, op.to_int)}))}
+        if allow_calendar_id:
+            fields["calendar_id"] = op.Field(op.STRING)
+        parsed = op.parse_object(parser, body, fields)
+        if parsed.get("page"):
+            given = True
+            start, size = parsed["page"].get("from", 0), parsed["page"].get("size", 100)
+    if start < 0:
+        raise IllegalArgument("Parameter [from] cannot be < 0")
+    if size < 0:
+        raise IllegalArgument("Parameter [size] cannot be < 0")
+    return {"from": start, "size": size, "given": given}

@@ -124,3 +124,13 @@ def missing_job(job_id):
 def missing_datafeed(datafeed_id):
     """ExceptionsHelper.missingDatafeedException."""
     return ResourceNotFound("No datafeed with id [%s] exists" % datafeed_id)
+
+
+class ValidationFailed(EsException):
+    """ActionRequestValidationException."""
+
+    type = "action_request_validation_exception"
+    status = 400
+
+    def __init__(self, errors):
+        super().__init__("Validation Failed: " + "".join("%d: %s;" % (i + 1, e) for i, e in enumerate(errors)))
