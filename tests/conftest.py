@@ -64,9 +64,33 @@ class Es:
     def reset(self):
         self.session.post(self.url + "/_emulator/reset", timeout=10).raise_for_status()
 
+    def advance(self, duration):
+        """Move the emulator's clock forward (a real-time datafeed then reads what became due)."""
+        return self.session.post(self.url + "/_emulator/clock", json={"advance": duration}, timeout=10).json()
+
     # shortcuts
     def put_job(self, job_id, body=None, **params):
         return self("PUT", "/_ml/anomaly_detectors/" + job_id, body or minimal_job(), params=params or None)
+
+    def source(self, name, **fields):
+        """An index for datafeeds to read, mapped with the fields the tests' jobs use: ES refuses to start a
+        datafeed over an index that does not exist or lacks a mapping for one of its job's fields."""
+        mapped = dict(SOURCE_FIELDS, **fields)
+        return self("PUT", "/" + name, {"mappings": {"properties": dict((f, {"type": t}) for f, t in mapped.items())}})
+
+    def docs(self, index, *docs):
+        """Index documents and make them searchable (``_bulk`` with ``refresh=true``)."""
+        lines = "".join(json.dumps({"index": {"_index": index}}) + "\n" + json.dumps(d) + "\n" for d in docs)
+        return self("POST", "/_bulk", raw=lines, params={"refresh": "true"},
+                    headers={"Content-Type": "application/x-ndjson"})
+
+
+# The fields the jobs of the tests use, and the indices their datafeeds read.
+SOURCE_FIELDS = {"timestamp": "date", "time": "date", "ts": "date", "@timestamp": "date", "host": "keyword",
+                 "bytes": "long", "message": "text", "app": "keyword", "region": "keyword", "clientip": "ip",
+                 "uri": "keyword", "user": "keyword", "value": "double", "x": "double", "a": "keyword",
+                 "b": "keyword", "u": "keyword", "process": "keyword"}
+SOURCE_INDICES = ("logs", "logs-1", "more", "more-1", "x")
 
 
 def minimal_job(**extra):
@@ -74,6 +98,15 @@ def minimal_job(**extra):
             "data_description": {"time_field": "timestamp"}}
     body.update(extra)
     return body
+
+
+@pytest.fixture
+def sources(es):
+    """The indices the tests' datafeeds read (``SOURCE_INDICES``), mapped with ``SOURCE_FIELDS``, and nothing in them."""
+    for name in SOURCE_INDICES:
+        es.source(name)
+    es.clear_log()
+    return es
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +127,7 @@ def es(emulator_server):
 def secured_server():
     """An emulator with security: a superuser, a monitor-only user, an API key and a bearer token."""
     security = Security(users={"elastic": ("changeme", ["superuser"]), "viewer": ("viewpass", ["monitor_ml"])},
-                        api_keys={"key1": ("s3cr3tkey", ["manage_ml"])}, tokens={"tok3n-value": ["manage_ml"]})
+                        api_keys={"key1": ("s3cr3tkey", ["manage_ml", "read"])}, tokens={"tok3n-value": ["manage_ml"]})
     server = EmulatorServer(security=security).start()
     yield server
     server.stop()

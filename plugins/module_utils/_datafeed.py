@@ -244,6 +244,10 @@ def _plan_start(out, current, declared, state):
                        leaves="stopped, its job [%s] open" % job_id,
                        verify=lambda api: (api.job_stats(job_id) or {}).get("state") in ("opened", "opening"),
                        tolerate=lambda exc: is_conflict(exc, "has already been opened")))
+        # a start that fails (an index missing, a field unmapped) closes the job this run opened for it
+        out.restore_after = "open_job"
+        out.restore = [Action("close_job", {"job_id": job_id, "timeout": declared.timeout}, leaves="closed")]
+        out.restored_to = "stopped and its job [%s] %s, as they were" % (job_id, job_state)
     out.add(_start(declared, start=declared.start, end=declared.end))
     return "started"  # a bounded datafeed may finish at once; its next run sees it stopped, and done
 

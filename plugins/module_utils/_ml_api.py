@@ -55,6 +55,8 @@ ENDPOINTS = {
     "ml.delete_filter": ("DELETE", False),
     "tasks.get": ("GET", True),
     "ml.post_data": ("POST", False),
+    "ml.flush_job": ("POST", True),
+    "ml.preview_datafeed": ("POST", True),
 }
 
 
@@ -141,6 +143,11 @@ class MlApi(object):
         return self._call("ml.post_data", path_of(*JOBS, job_id, "_data"),
                           _params(reset_start=reset_start, reset_end=reset_end), body=list(records), ndjson=True)
 
+    def flush_job(self, job_id, calc_interim=None, start=None, end=None, advance_time=None, skip_time=None):
+        return self._call("ml.flush_job", path_of(*JOBS, job_id, "_flush"),
+                          _params(calc_interim=calc_interim, start=start, end=end, advance_time=advance_time,
+                                  skip_time=skip_time))
+
     # -- datafeeds -------------------------------------------------------------------------------------------
 
     def put_datafeed(self, datafeed_id, body, **indices_options):
@@ -160,6 +167,12 @@ class MlApi(object):
     def update_datafeed(self, datafeed_id, body, **indices_options):
         return self._call("ml.update_datafeed", path_of(*DATAFEEDS, datafeed_id, "_update"),
                           _params(**indices_options), body)
+
+    def preview_datafeed(self, datafeed_id=None, body=None, start=None, end=None):
+        """The rows a datafeed would feed its job: a stored one by id, or ``body`` (``datafeed_config`` and
+        ``job_config``) for one not created yet. Read-only, so it is retried like a read."""
+        path = path_of(*DATAFEEDS, datafeed_id, "_preview") if datafeed_id else path_of(*DATAFEEDS, "_preview")
+        return self._call("ml.preview_datafeed", path, _params(start=start, end=end), body)
 
     def start_datafeed(self, datafeed_id, start=None, end=None, timeout=None):
         return self._call("ml.start_datafeed", path_of(*DATAFEEDS, datafeed_id, "_start"),

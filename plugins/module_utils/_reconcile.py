@@ -148,6 +148,7 @@ class Plan(object):
         self.actions = []
         self.restore_after = None
         self.restore = []
+        self.restored_to = "running as it was"  # what the restore steps leave, in the failure's message
         self.start_state = start_state
         self.before = {}
         self.after = {}
@@ -243,8 +244,8 @@ class Plan(object):
                 restored.append(step.name)
         message = "%s. Done before it failed: %s." % (exc, ", ".join(a.name for a in done))
         if restored and restore_error is None:
-            message += " To leave %s running as it was, these were done: %s. Run the task again to finish." % (
-                self.subject, ", ".join(restored))
+            message += " To leave %s %s, these were done: %s. Run the task again to finish." % (
+                self.subject, self.restored_to, ", ".join(restored))
         else:
             left = done[-1].leaves or self.start_state
             if restore_error is not None:

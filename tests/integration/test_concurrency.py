@@ -9,6 +9,8 @@ import sys
 
 import requests
 
+from conftest import Es
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 JOBS = ["race-%02d" % i for i in range(20)]
 PLAYBOOK = """---
@@ -25,6 +27,7 @@ PLAYBOOK = """---
 
 def test_two_runs_converge_the_same_jobs_at_once(emulator_server, tmp_path):
     requests.post(emulator_server.url + "/_emulator/reset", timeout=10).raise_for_status()
+    Es(emulator_server.url).source("logs-1")  # what the datafeeds read: time and host mapped
     # slow creates, opens and starts, so that one run reads "missing" or "closed" while the other's write is in flight
     requests.post(emulator_server.url + "/_emulator/faults", timeout=10, json=[
         {"method": "PUT", "path": "/_ml/*", "count": 80, "delay_ms": 250},

@@ -75,7 +75,7 @@ PLAYBOOK = """---
 
 def test_no_secret_in_any_output(tmp_path):
     security = Security(users={"elastic": (PASSWORD, ["superuser"]), "viewer": (VIEWER_PASSWORD, ["monitor_ml"])},
-                        api_keys={"key1": (API_KEY, ["manage_ml"])}, tokens={TOKEN: ["manage_ml"]})
+                        api_keys={"key1": (API_KEY, ["manage_ml", "read"])}, tokens={TOKEN: ["manage_ml", "read"]})
     with EmulatorServer(security=security) as server:
         text = PLAYBOOK
         for name, value in (("URL", server.url), ("PASSWORD", PASSWORD), ("API_KEY", API_KEY), ("ENCODED", ENCODED),

@@ -11,8 +11,6 @@ import sys
 import tempfile
 import time
 
-import requests
-
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path[:0] = [os.path.join(ROOT, "tests", "emulator"), os.path.join(ROOT, ".collections"), os.path.join(ROOT, "tests"),
                 os.path.join(ROOT, "tests", "unit", "plugins", "module_utils")]
@@ -20,7 +18,7 @@ sys.path[:0] = [os.path.join(ROOT, "tests", "emulator"), os.path.join(ROOT, ".co
 from esml_emulator.server import EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
 import test_request_counts  # noqa: E402  pylint: disable=wrong-import-position
 
-from conftest import Es  # noqa: E402  pylint: disable=wrong-import-position
+from conftest import SOURCE_INDICES, Es  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = os.path.dirname(sys.executable)
 # The floor for each operation: one GET for the config, one more for the run state when it matters, one write per
@@ -129,11 +127,21 @@ def playbook(directory, text, *extra, env=None):
     return elapsed
 
 
+def reset(url):
+    """A fresh emulator with the indices the jobs' datafeeds read (ES starts a datafeed only over mapped fields)."""
+    es = Es(url)
+    es.reset()
+    for name in SOURCE_INDICES:
+        es.source(name)
+    es.clear_log()
+    return es
+
+
 def request_counts(server):
     es = Es(server.url)
     rows = []
     for name, setup, params, expected in test_request_counts.CASES:
-        es.reset()
+        reset(server.url)
         if setup is not None:
             test_request_counts._setup(es, **setup)  # pylint: disable=protected-access
         es.clear_log()
@@ -174,7 +182,7 @@ def datafeed_and_bulk_counts(server):
     defaults = {"state": "present", "recreate": False, "force": False, "timeout": None, "restart": False,
                 "open_job": False, "job_id": "j1"}
     for name, job_state, exists, started, params, floor, why in FEED_CASES:
-        es.reset()
+        reset(server.url)
         es.put_job("j1", {"analysis_config": {"detectors": [{"function": "count"}]}})
         if job_state == "opened":
             es("POST", "/_ml/anomaly_detectors/j1/_open")
@@ -186,7 +194,7 @@ def datafeed_and_bulk_counts(server):
         _datafeed.run(MlApi(EsClient(hosts=[server.url])), dict(defaults, **params))
         rows.append("| ml_datafeed %s | %d | %d | %s |" % (name, len(es.log()), floor, why))
     for n in (10, 100):
-        es.reset()
+        reset(server.url)
         jobs = declared_jobs(n)
         api = MlApi(EsClient(hosts=[server.url]))
         _bulk.run(api, {"jobs": jobs})
@@ -213,17 +221,17 @@ def main():
             with open(os.path.join(directory, "jobs.json"), "w", encoding="utf-8") as handle:
                 import json  # pylint: disable=import-outside-toplevel
                 json.dump(declared_jobs(n), handle)
-            requests.post(server.url + "/_emulator/reset", timeout=30)
+            reset(server.url)
             create = playbook(directory, ROLE_PLAYBOOK, env=env)
             noop = playbook(directory, ROLE_PLAYBOOK, env=env)
             audit = playbook(directory, ROLE_PLAYBOOK, "--check", "--diff", env=env)
-            requests.post(server.url + "/_emulator/reset", timeout=30)
+            reset(server.url)
             uri_create = playbook(directory, URI_PLAYBOOK, env=env)
             uri_noop = playbook(directory, URI_PLAYBOOK, env=env)
             figures = (n, create, noop, audit, uri_create, uri_noop, uri_noop / noop)
             lines.append("| %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |" % figures)
         lines += ["", "## 3. Per-task overhead (a no-op module run beside ansible.builtin.ping, 50 tasks each)", ""]
-        requests.post(server.url + "/_emulator/reset", timeout=30)
+        reset(server.url)
         n = 50
         playbook(directory, OVERHEAD_PLAYBOOK % {"n": 1}, "-e", "tasks=job", env=env)  # create the job once
         job = playbook(directory, OVERHEAD_PLAYBOOK % {"n": n}, "-e", "tasks=job", env=env)

@@ -83,6 +83,35 @@ def _post_data(call):
     return call.cluster.jobs.post_data(call.args["job_id"], records, size)
 
 
+class Reply:
+    """A handler's answer with a status other than 200, or without a body (HEAD)."""
+
+    def __init__(self, payload, status=200):
+        self.payload = payload
+        self.status = status
+
+
+def _index_doc(call):
+    result, status = call.cluster.indices.index_doc(call.args["index"], call.args.get("id"), call.object_body(),
+                                                    call.params)
+    return Reply(result, status)
+
+
+def _bulk(call):
+    lines, _size = call.records()
+    return call.cluster.indices.bulk(call.args.get("index"), lines, call.params)
+
+
+def _exists(call):
+    return Reply(None, 200 if call.cluster.indices.exists(call.args["index"]) else 404)
+
+
+# Index privileges (ES IndexPrivilege) for the index layer; a user holds them like cluster privileges here.
+INDEX_READ = ["read", "view_index_metadata", "manage", "all"]
+INDEX_WRITE = ["write", "index", "create", "create_doc", "all"]
+INDEX_ADMIN = ["create_index", "manage", "all"]
+INDEX_ALIASES = ["manage", "all"]
+
 # The route table: endpoint (its methods and paths come from the REST spec) -> the transport action and the
 # privileges that grant it, and the handler. Every endpoint of the vendored spec is served, plus _data.
 ROUTES = {
@@ -150,6 +179,28 @@ ROUTES = {
                          lambda c: c.cluster.filters.update_filter(c.args["filter_id"], c.required_body())),
     "ml.delete_filter": ("cluster:admin/xpack/ml/filters/delete", MANAGE,
                          lambda c: c.cluster.filters.delete_filter(c.args["filter_id"])),
+    "ml.preview_datafeed": ("cluster:admin/xpack/ml/datafeeds/preview", MANAGE,
+                            lambda c: c.cluster.datafeeds.preview(c.args.get("datafeed_id"), c.params, c.body())),
+    "ml.flush_job": ("cluster:admin/xpack/ml/job/flush", MANAGE,
+                     lambda c: c.cluster.jobs.flush_job(c.args["job_id"], dict(c.body() or {}, **c.params))),
+    "indices.create": ("indices:admin/create", INDEX_ADMIN,
+                       lambda c: c.cluster.indices.create(c.args["index"], c.body())),
+    "indices.exists": ("indices:admin/get", INDEX_READ, _exists),
+    "indices.get": ("indices:admin/get", INDEX_READ, lambda c: c.cluster.indices.get(c.args["index"], c.params)),
+    "indices.delete": ("indices:admin/delete", ["delete_index", "manage", "all"],
+                       lambda c: c.cluster.indices.delete(c.args["index"])),
+    "indices.get_mapping": ("indices:admin/mappings/get", INDEX_READ,
+                            lambda c: c.cluster.indices.get_mapping(c.args.get("index"), c.params)),
+    "indices.refresh": ("indices:admin/refresh", INDEX_READ + ["maintenance"],
+                        lambda c: c.cluster.indices.refresh(c.args.get("index"))),
+    "indices.put_alias": ("indices:admin/aliases", INDEX_ALIASES,
+                          lambda c: c.cluster.indices.put_alias(c.args["index"], c.args["name"])),
+    "indices.update_aliases": ("indices:admin/aliases", INDEX_ALIASES,
+                               lambda c: c.cluster.indices.update_aliases(c.object_body())),
+    "index": ("indices:data/write/index", INDEX_WRITE, _index_doc),
+    "bulk": ("indices:data/write/bulk", INDEX_WRITE, _bulk),
+    "field_caps": ("indices:data/read/field_caps", INDEX_READ,
+                   lambda c: c.cluster.indices.field_caps(c.args.get("index"), c.params, c.body())),
 }
 
 # Keys the open/close/start/stop endpoints also take in the body (ES Rest*JobAction handlers).
@@ -366,6 +417,12 @@ class Emulator:
         response.headers["X-elastic-product"] = "Elasticsearch"
         return response
 
+    @staticmethod
+    def _empty(status):
+        response = Response(b"", status=status, content_type="application/json")
+        response.headers["X-elastic-product"] = "Elasticsearch"
+        return response
+
     def _error(self, exc):
         response = self._json(exc.envelope(), status=exc.status)
         for key, value in exc.headers.items():
@@ -390,6 +447,8 @@ class Emulator:
         except NotFound:
             return self._error(IllegalArgument("no handler found for uri [%s] and method [%s]"
                                                % (request.full_path.rstrip("?"), request.method)))
+        if request.method == "HEAD" and endpoint == "indices.get":
+            endpoint = "indices.exists"  # werkzeug answers HEAD on every GET route; ES routes it to its own handler
         pretty = "pretty" in request.args
         try:
             principal = None
@@ -405,6 +464,10 @@ class Emulator:
             with self.cluster.lock:
                 self.cluster.tick()
                 payload = ROUTES[endpoint][2](Call(self.cluster, request, args, params, principal))
+            if isinstance(payload, Reply):
+                if payload.payload is None:
+                    return self._empty(payload.status)
+                return self._json(payload.payload, status=payload.status, pretty=pretty)
             return self._json(payload, pretty=pretty)
         except EsException as exc:
             return self._error(exc)
@@ -490,6 +553,13 @@ class Emulator:
             except EsException as exc:
                 return self._error(exc)
             return self._json(self.cluster.settings.as_dict())
+        if path == "/clock" and method == "POST":
+            try:
+                with self.cluster.lock:
+                    millis = parse_time(str((body or {}).get("advance", "0s")), "advance") // 10 ** 6
+                    return self._json(self.cluster.advance(millis))
+            except EsException as exc:
+                return self._error(exc)
         if path.startswith("/jobs/") and path.endswith("/_runtime") and method == "POST":
             job_id = path[len("/jobs/"):-len("/_runtime")]
             try:

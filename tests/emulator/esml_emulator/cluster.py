@@ -1,6 +1,6 @@
 """The emulated cluster: one store per kind of object, the settings, and the clock that moves them.
 
-The stores (jobs, datafeeds, tasks, calendars, filters) each keep one kind of object and its API; the
+The stores (indices, jobs, datafeeds, tasks, calendars, filters) each keep one kind of object and its API; the
 cluster holds them, its settings and ``/_ml/info``. All state sits behind one lock. Time-driven
 transitions (a delete or reset task finishing, a bounded datafeed ending, a lazy job getting a node)
 are applied by ``tick()`` at the start of every request, so nothing runs in the background.
@@ -16,6 +16,7 @@ from .calendars import CalendarStore
 from .datafeed_store import DatafeedStore
 from .errors import IllegalArgument
 from .filters import FilterStore
+from .indices import IndexStore
 from .job_store import JobStore
 from .task_store import TaskStore
 
@@ -51,19 +52,32 @@ class Cluster:
 
     def reset(self):
         with self.lock:
+            self.clock_offset_ms = 0  # POST /_emulator/clock moves the cluster's time forward
+            self.indices = IndexStore(self)
             self.tasks = TaskStore(self)
             self.jobs = JobStore(self)
             self.datafeeds = DatafeedStore(self)
             self.calendars = CalendarStore(self)
             self.filters = FilterStore(self)
 
+    def now_ms(self):
+        """The cluster's time in epoch ms: the machine's, plus what the tests advanced it by."""
+        return int(time.time() * 1000) + self.clock_offset_ms
+
+    def advance(self, millis):
+        self.clock_offset_ms += millis
+        self.tick()
+        return {"now": self.now_ms(), "offset_ms": self.clock_offset_ms}
+
     def tick(self):
         with self.lock:
             clock = time.monotonic()
             for task in self.tasks.due(clock):
                 self.jobs.finish(task)
-            self.datafeeds.end_bounded(clock)
+            self.indices.refresh_all()
             self.jobs.assign_waiting()
+            self.datafeeds.run()
+            self.datafeeds.end_bounded(clock)
 
     def wait_for(self, task):
         """Block the calling request (not the cluster) until ``task`` is due, then finish it."""

@@ -134,3 +134,25 @@ class ValidationFailed(EsException):
 
     def __init__(self, errors):
         super().__init__("Validation Failed: " + "".join("%d: %s;" % (i + 1, e) for i, e in enumerate(errors)))
+
+
+class IndexNotFound(EsException):
+    """IndexNotFoundException, with the index and resource fields ES adds to its body."""
+
+    type = "index_not_found_exception"
+    status = 404
+
+    def __init__(self, name):
+        extra = {"resource.type": "index_or_alias", "resource.id": name, "index_uuid": "_na_", "index": name}
+        super().__init__("no such index [%s]" % name, extra=extra)
+        self.index = name
+
+
+class InvalidIndexName(EsException):
+    """InvalidIndexNameException: ``Invalid index name [<name>], <why>``."""
+
+    type = "invalid_index_name_exception"
+    status = 400
+
+    def __init__(self, name, why):
+        super().__init__("Invalid index name [%s], %s" % (name, why), extra={"index_uuid": "_na_", "index": name})

@@ -7,10 +7,11 @@ import time
 
 from . import datafeeds as dfs
 from . import jobs
-from .errors import (EsException, IllegalArgument, ResourceAlreadyExists, StatusException, conflict,
-                     missing_job)
-from .node import ML_CONFIG_VERSION, NODE, NODE_ID, expand, now_ms
-from .values import MIB, parse_date_param, parse_time
+from .errors import (EsException, IllegalArgument, ParseException, ResourceAlreadyExists, StatusException,
+                     bad_request, conflict, missing_job)
+from .datafeed_store import check_read
+from .node import ML_CONFIG_VERSION, NODE, NODE_ID, expand
+from .values import MIB, epoch_or_iso_ms, parse_date_param, parse_time
 
 
 class JobRuntime:
@@ -100,9 +101,10 @@ class JobStore:  # pylint: disable=too-many-public-methods
             if df_id in self.cluster.datafeeds.configs:
                 raise ResourceAlreadyExists("A datafeed with id [%s] already exists" % df_id)
             datafeed = dfs.build(df_id, df_cfg, cfg, params)
+            check_read(datafeed, principal)
         cfg["job_type"] = "anomaly_detector"
         cfg["job_version"] = ML_CONFIG_VERSION
-        cfg["create_time"] = now_ms()
+        cfg["create_time"] = self.cluster.now_ms()
         for ignored in ("deleting", "blocked", "model_snapshot_min_version"):
             cfg.pop(ignored, None)
         self.configs[job_id] = cfg
@@ -239,7 +241,7 @@ class JobStore:  # pylint: disable=too-many-public-methods
             job["model_snapshot_id"] = str(int(time.time()))
             job["model_snapshot_min_version"] = "8.3.0"
         if rt.node is not None:
-            job["finished_time"] = now_ms()
+            job["finished_time"] = self.cluster.now_ms()
         rt.state, rt.node, rt.explanation, rt.opened_at = "closed", None, None, None
         if rt.memory_status != "hard_limit":
             rt.memory_status = "ok"
@@ -294,13 +296,21 @@ class JobStore:  # pylint: disable=too-many-public-methods
 
     def post_data(self, job_id, records, input_bytes):
         job = self.get(job_id)
+        self._require_open(job_id)
+        return self.process(job, records, input_bytes, job["data_description"]["time_format"])
+
+    def _require_open(self, job_id):
+        """TransportJobTaskAction: data and flush need the job's task, assigned to a node."""
         rt = self.runtime[job_id]
         if rt.state != "opened" or rt.node is None:
             raise conflict("Cannot perform requested action because job [%s] is not open" % job_id)
+
+    def process(self, job, records, input_bytes, time_format):
+        """Records into the job's data counts, as the autodetect process counts them (DataCountsReporter)."""
+        rt = self.runtime[job["job_id"]]
         counts = rt.counts
         ac = job["analysis_config"]
         time_field = job["data_description"]["time_field"]
-        time_format = job["data_description"]["time_format"]
         wanted = jobs.analysis_fields(ac)
         latest = counts.get("latest_record_timestamp")
         for record in records:
@@ -321,7 +331,7 @@ class JobStore:  # pylint: disable=too-many-public-methods
             latest = max(stamp, latest if latest is not None else stamp)
             counts["latest_record_timestamp"] = latest
         counts["input_bytes"] += input_bytes
-        counts["last_data_time"] = now_ms()
+        counts["last_data_time"] = self.cluster.now_ms()
         counts["log_time"] = counts["last_data_time"]
         if "earliest_record_timestamp" in counts:
             span_ms = ac["bucket_span"].nanos // 10 ** 6
@@ -329,6 +339,32 @@ class JobStore:  # pylint: disable=too-many-public-methods
             counts["latest_bucket_timestamp"] = counts["latest_record_timestamp"] // span_ms * span_ms
         rt.model_bytes = min(self._mml_bytes(job), 100000 + 64 * counts["processed_record_count"])
         return dict(counts)
+
+    def flush_job(self, job_id, params):
+        """ES TransportFlushJobAction and FlushJobParams: the job must be open; start and end only with
+        calc_interim (and then start first); advance_time after skip_time. The answer names the end of the
+        last finalized bucket: the bucket before the one the latest record falls in."""
+        job = self.get(job_id)
+        self._require_open(job_id)
+        interim = params.get("calc_interim", False)
+        for key in ("start", "end"):
+            if not interim and params.get(key) not in (None, ""):
+                raise IllegalArgument("Invalid flush parameters: unexpected '%s'." % key)
+        if interim and params.get("start") in (None, "") and params.get("end") not in (None, ""):
+            raise IllegalArgument("Invalid flush parameters: 'start' has not been specified.")
+        times = {}
+        for key in ("advance_time", "skip_time"):
+            if params.get(key) not in (None, ""):
+                times[key] = _flush_time(key, params[key], self.cluster.now_ms())
+        if "advance_time" in times and "skip_time" in times and times["advance_time"] <= times["skip_time"]:
+            raise bad_request("advance_time [%s] must be later than skip_time [%s]"
+                              % (params["advance_time"], params["skip_time"]))
+        span_ms = job["analysis_config"]["bucket_span"].nanos // 10 ** 6
+        latest = self.runtime[job_id].counts.get("latest_record_timestamp")
+        finalized = (latest // span_ms) * span_ms if latest is not None else 0
+        if "advance_time" in times:
+            finalized = max(finalized, times["advance_time"] // span_ms * span_ms)
+        return {"flushed": True, "last_finalized_bucket_end": finalized}
 
     def set_runtime(self, job_id, values):
         """Test control: put a job in a state the API alone cannot reach (failed, hard_limit)."""
@@ -343,6 +379,17 @@ class JobStore:  # pylint: disable=too-many-public-methods
         if "model_bytes" in values:
             rt.model_bytes = int(values["model_bytes"])
         return {"acknowledged": True}
+
+
+def _flush_time(name, value, now):
+    """FlushJobParams.paramToEpochIfValidOrThrow: ``now``, epoch seconds or ms, or ISO 8601; else a parse error."""
+    if value == "now":
+        return now
+    millis = epoch_or_iso_ms(value)
+    if millis is None or millis < 0:
+        raise ParseException("Query param [%s] with value [%s] cannot be parsed as a date or converted to a number "
+                             "(epoch)." % (name, value))
+    return millis * 1000 if len(str(value)) <= 10 and str(value).isdigit() else millis
 
 
 def _record_time(record, field, fmt):

@@ -10,7 +10,7 @@ import pytest
 import requests
 import trustme
 
-from conftest import Es
+from conftest import Es, minimal_job
 from esml_emulator.app import load_spec
 from esml_emulator.server import EmulatorServer
 
@@ -173,6 +173,14 @@ def test_security_kinds_and_403(secured):
     assert reply.json["error"]["reason"] == (
         "action [cluster:admin/xpack/ml/job/put] is unauthorized for user [viewer] with effective roles [viewer], "
         "this action is granted by the cluster privileges [manage_ml,manage,all]")
+    # ES TransportPutDatafeedAction: creating a datafeed needs read on its indices (a has-privileges check)
+    bearer.put_job("j3")
+    denied = bearer("PUT", "/_ml/datafeeds/datafeed-j3", {"job_id": "j3", "indices": ["x", "y*"]})
+    assert denied.status == 403 and denied.json["error"]["type"] == "security_exception"
+    assert denied.json["error"]["reason"] == ('Cannot create datafeed [datafeed-j3] because user token-user lacks '
+                                              'permissions on the indices: {"x":{"read":false},"y*":{"read":false}}')
+    inline = dict(minimal_job(), datafeed_config={"indices": ["x"]})
+    assert bearer("PUT", "/_ml/anomaly_detectors/j4", inline).status == 403
 
 
 def test_tls(tmp_path):

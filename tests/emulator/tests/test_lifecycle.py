@@ -15,6 +15,7 @@ def _state(es, job_id):
 
 
 def _feed(es, job_id="j1", df_id=None, **extra):
+    es.source("logs-1")  # a datafeed starts only over an index that maps its job's fields
     body = {"job_id": job_id, "indices": ["logs-*"]}
     body.update(extra)
     return es("PUT", FEEDS + (df_id or "datafeed-" + job_id), body)

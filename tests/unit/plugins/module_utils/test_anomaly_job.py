@@ -12,6 +12,9 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config im
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError, StepFailed
 
+# their datafeeds read indices that exist, mapped with their jobs' fields (conftest.SOURCE_FIELDS)
+pytestmark = pytest.mark.usefixtures("sources")
+
 CONFIG = {"bucket_span": "15m", "detectors": [{"function": "mean", "field_name": "bytes", "by_field_name": "host"}],
           "influencers": ["host"]}
 DEFAULTS = {"state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,

@@ -11,6 +11,9 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import ConfigError
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 
+# their datafeeds read indices that exist, mapped with their jobs' fields (conftest.SOURCE_FIELDS)
+pytestmark = pytest.mark.usefixtures("sources")
+
 AC = {"bucket_span": "15m", "detectors": [{"function": "count", "by_field_name": "host"}]}
 
 

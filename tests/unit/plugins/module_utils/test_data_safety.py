@@ -23,6 +23,9 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config im
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError, StepFailed
 
+# their datafeeds read indices that exist, mapped with their jobs' fields (conftest.SOURCE_FIELDS)
+pytestmark = pytest.mark.usefixtures("sources")
+
 AC = {"bucket_span": "15m", "detectors": [{"function": "count", "by_field_name": "host"}]}
 NEW_AC = dict(AC, bucket_span="30m")
 JOB = {"state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,

@@ -12,6 +12,9 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config im
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
 
+# their datafeeds read indices that exist, mapped with their jobs' fields (conftest.SOURCE_FIELDS)
+pytestmark = pytest.mark.usefixtures("sources")
+
 DEFAULTS = {"state": "present", "recreate": False, "force": False, "timeout": None, "restart": False,
             "open_job": False, "job_id": "j1"}
 D = "/_ml/datafeeds/datafeed-j1"
@@ -210,3 +213,28 @@ def test_datafeeds_info_round_trip(es, job):
     whole = datafeeds_info(_api(es), {"datafeed_id": ["datafeed-*"], "include_stats": False})["datafeeds"][0]
     assert "stats" not in whole and whole["config"]["query_delay"].endswith("ms")
     assert _run(es, **dict(whole["config"]))["changed"] is False
+
+
+def test_a_start_that_fails_closes_the_job_it_opened(es, job):
+    """Starting over an index that does not exist fails with Elasticsearch's words (ScrollDataExtractorFactory),
+    and the job this run opened for the datafeed is closed again: nothing is left half-done."""
+    _run(es, indices=["missing"])
+    es.clear_log()
+    with pytest.raises(ReconcileError) as info:
+        _run(es, state="started", open_job=True)
+    assert "datafeed [datafeed-j1] cannot retrieve data because index [missing] does not exist" in str(info.value)
+    assert "To leave datafeed [datafeed-j1] stopped and its job [j1] closed, as they were" in str(info.value)
+    assert info.value.details["restored"] == ["close_job"]
+    assert _writes(es) == ["POST /_ml/anomaly_detectors/j1/_open", "POST /_ml/datafeeds/datafeed-j1/_start",
+                           "POST /_ml/anomaly_detectors/j1/_close"]
+    assert es("GET", "/_ml/anomaly_detectors/j1/_stats").json["jobs"][0]["state"] == "closed"
+
+
+def test_a_started_datafeed_feeds_its_job(es, job):
+    """What the datafeed reads reaches its job (the emulator's datafeeds read their indices, as ES's do)."""
+    es.docs("logs", *({"time": 1767225600000 + i * 60000, "host": "h%d" % (i % 2)} for i in range(5)))
+    _run(es, indices=["logs"])
+    result = _run(es, state="started", open_job=True, end="2026-01-01T01:00:00Z")
+    assert result["state"] == "started"
+    counts = es("GET", "/_ml/anomaly_detectors/j1/_stats").json["jobs"][0]["data_counts"]
+    assert counts["processed_record_count"] == 5

@@ -12,6 +12,9 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._anomaly_job i
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import EsClient
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 
+# their datafeeds read indices that exist, mapped with their jobs' fields (conftest.SOURCE_FIELDS)
+pytestmark = pytest.mark.usefixtures("sources")
+
 CONFIG = {"bucket_span": "15m", "detectors": [{"function": "count", "by_field_name": "host"}]}
 DEFAULTS = {"state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
             "delete_user_annotations": False, "allow_no_match": True, "job_id": "j1"}
