@@ -18,6 +18,7 @@ from .errors import IllegalArgument
 from .filters import FilterStore
 from .indices import IndexStore
 from .job_store import JobStore
+from .settings_store import SettingsStore
 from .task_store import TaskStore
 
 
@@ -33,6 +34,7 @@ class Settings:
         # (the last of those reads still shows it running), a clock that a slow machine cannot outrun
         self.task_held_for_reads = 0
         self.datafeed_lookback_ms = 0  # how long a datafeed with an end time runs before it stops
+        self.ml_node_memory_mb = 0  # the ML node's memory for jobs; 0: not checked
 
     def update(self, values):
         for key, value in values.items():
@@ -53,6 +55,7 @@ class Cluster:
     def reset(self):
         with self.lock:
             self.clock_offset_ms = 0  # POST /_emulator/clock moves the cluster's time forward
+            self.cluster_settings = SettingsStore(self)
             self.indices = IndexStore(self)
             self.tasks = TaskStore(self)
             self.jobs = JobStore(self)
@@ -89,8 +92,14 @@ class Cluster:
                 self.lock.acquire()
         self.tick()
 
+    def _effective_limit_mb(self, limit):
+        """The largest model memory limit a job could open with: the ML node's memory less the node's native code
+        (30mb) and the job's process (10mb), capped by xpack.ml.max_model_memory_limit (ES TransportMlInfoAction)."""
+        largest = self.settings.ml_node_memory_mb - 40 if self.settings.ml_node_memory_mb else 28961
+        return min(largest, limit) if limit else largest
+
     def ml_info(self):
-        limit = self.settings.max_model_memory_limit_mb
+        limit = self.cluster_settings.max_model_memory_limit_mb()
         default_mml = min(1024, limit) if limit else 1024
         info = {
             "defaults": {
@@ -105,7 +114,8 @@ class Cluster:
             },
             "upgrade_mode": False,
             "native_code": {"version": self.settings.version, "build_hash": "a1b2c3d4e5f6a7"},
-            "limits": {"effective_max_model_memory_limit": "%dmb" % (limit or 28961), "total_ml_memory": "24576mb"},
+            "limits": {"effective_max_model_memory_limit": "%dmb" % self._effective_limit_mb(limit),
+                       "total_ml_memory": "%dmb" % (self.settings.ml_node_memory_mb or 24576)},
         }
         if limit:
             info["limits"]["max_model_memory_limit"] = "%dmb" % limit

@@ -278,7 +278,7 @@ class DatafeedStore:
                                       "present")
             cfg = jobs_config.parse_put_body("preview_job_id", job_node)
             inline = cfg.pop("datafeed_config", None) or inline
-            jobs_config.apply_server_defaults(cfg, self.cluster.settings.max_model_memory_limit_mb)
+            jobs_config.apply_server_defaults(cfg, self.cluster.cluster_settings.max_model_memory_limit_mb())
             job = dict(cfg, job_id="preview_job_id")
         elif inline is None:
             raise IllegalArgument("[datafeed_config] must be present when a [job_config.datafeed_config] is not present")

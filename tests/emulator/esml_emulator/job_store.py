@@ -83,7 +83,7 @@ class JobStore:  # pylint: disable=too-many-public-methods
         cfg = jobs.parse_put_body(job_id, body)
         df_node = cfg.pop("datafeed_config", None)
         df_cfg = dfs.parse_config(df_node) if df_node is not None else None
-        jobs.apply_server_defaults(cfg, self.cluster.settings.max_model_memory_limit_mb)
+        jobs.apply_server_defaults(cfg, self.cluster.cluster_settings.max_model_memory_limit_mb())
         if job_id in self.configs:
             raise ResourceAlreadyExists("The job cannot be created with the Id '%s'. The Id is already used." % job_id)
         for other_id, other in self.configs.items():
@@ -174,7 +174,7 @@ class JobStore:  # pylint: disable=too-many-public-methods
                 raise ResourceAlreadyExists("job and group names must be unique but job [%s] and group [%s] have the same name"
                                             % (group, group))
         merged = jobs.apply_update(job, update, rt.state == "opened", rt.model_bytes,
-                                   self.cluster.settings.max_model_memory_limit_mb)
+                                   self.cluster.cluster_settings.max_model_memory_limit_mb())
         self.configs[job_id] = merged
         return self.render(job_id)
 
@@ -192,26 +192,49 @@ class JobStore:  # pylint: disable=too-many-public-methods
         if rt.state != "closed":
             raise conflict("Cannot open job [%s] because it has already been opened" % job_id)
         job.pop("finished_time", None)
-        if self._open_count() >= self.cluster.settings.max_open_jobs:
-            if not job["allow_lazy_open"]:
-                explanation = ("persistent task [job-%s] cannot be assigned [node [%s] has reached its maximum number of "
-                               "open jobs [%d]]" % (job_id, NODE_ID, self.cluster.settings.max_open_jobs))
+        if not self.cluster.cluster_settings.assignment_enabled():
+            raise StatusException("Cannot open jobs because persistent task assignment is disabled by the "
+                                  "[cluster.persistent_tasks.allocation.enable] setting", status=429)
+        refusal = self._no_room(job_id)
+        if refusal is not None:
+            if not (job["allow_lazy_open"] or self.cluster.cluster_settings.max_lazy_ml_nodes() > 1):
                 detail = StatusException("Could not open job because no suitable nodes were found, allocation explanation "
-                                         "[%s]" % explanation)
+                                         "[%s]" % refusal)
                 detail.type = "illegal_state_exception"
                 detail.es_native = False
                 raise StatusException("Could not open job because no ML nodes with sufficient capacity were found",
                                       status=429, cause=detail)
+            # a lazy job, or more ML nodes may come (xpack.ml.max_lazy_ml_nodes above the one there is): it waits
             rt.state, rt.node, rt.explanation = "opening", None, "persistent task is awaiting node assignment."
             rt.opened_at = None
             return {"opened": True, "node": ""}
         rt.state, rt.node, rt.explanation, rt.opened_at = "opened", NODE_ID, "", time.time()
         return {"opened": True, "node": NODE_ID}
 
+    def _no_room(self, job_id):
+        """Why the one ML node cannot take the job, or None (JobNodeSelector: open jobs, then native memory: the
+        job's model_memory_limit plus 10mb for its process, beside 30mb for the node's native code)."""
+        limit = self.cluster.cluster_settings.max_open_jobs()
+        if self._open_count() >= limit:
+            return ("persistent task [job-%s] cannot be assigned [node [%s] has reached its maximum number of open "
+                    "jobs [%d]]" % (job_id, NODE_ID, limit))
+        capacity = self.cluster.settings.ml_node_memory_mb
+        if capacity:
+            used = 30 + sum(self._mml_bytes(self.configs[j]) // MIB + 10 for j, rt in self.runtime.items()
+                            if rt.node is not None)
+            needed = self._mml_bytes(self.configs[job_id]) // MIB + 10
+            if used + needed > capacity:
+                return ("persistent task [job-%s] cannot be assigned [node [%s] has not enough free memory: %dmb "
+                        "required, %dmb free of %dmb]" % (job_id, NODE_ID, needed, capacity - used, capacity))
+        return None
+
     def assign_waiting(self):
+        """Jobs waiting in opening get the node once it has room and assignment is allowed."""
+        if not self.cluster.cluster_settings.assignment_enabled():
+            return
         for job_id in sorted(self.runtime):
             rt = self.runtime[job_id]
-            if rt.state == "opening" and rt.node is None and self._open_count() < self.cluster.settings.max_open_jobs:
+            if rt.state == "opening" and rt.node is None and self._no_room(job_id) is None:
                 rt.state, rt.node, rt.explanation, rt.opened_at = "opened", NODE_ID, "", time.time()
 
     def close_job(self, expression, params):
