@@ -147,7 +147,7 @@ ROUTES = {
                               lambda c: c.cluster.datafeeds.datafeed_stats(c.args.get("datafeed_id"), c.allow)),
     "ml.update_datafeed": ("cluster:admin/xpack/ml/datafeeds/update", MANAGE,
                            lambda c: c.cluster.datafeeds.update_datafeed(c.args["datafeed_id"], c.object_body(),
-                                                                         c.params)),
+                                                                         c.params, c.principal)),
     "ml.start_datafeed": ("cluster:admin/xpack/ml/datafeed/start", MANAGE,
                           lambda c: c.cluster.datafeeds.start_datafeed(c.args["datafeed_id"], c.params)),
     "ml.stop_datafeed": ("cluster:admin/xpack/ml/datafeed/stop", MANAGE,
@@ -464,6 +464,7 @@ class Emulator:
                            else "user [%s] with effective roles [%s]" % (principal.name, ",".join(principal.roles)))
                     raise SecurityException("action [%s] is unauthorized for %s, this action is granted by the cluster "
                                             "privileges [%s]" % (action, who, ",".join(granted_by)), status=403)
+                principal = self._secondary(request) or principal
             params = self._params(request, endpoint)
             with self.cluster.lock:
                 self.cluster.tick()
@@ -475,6 +476,17 @@ class Emulator:
             return self._json(payload, pretty=pretty)
         except EsException as exc:
             return self._error(exc)
+
+    def _secondary(self, request):
+        """ES SecondaryAuthenticator: ``es-secondary-authorization`` credentials, once the primary user may make the
+        call, are whose access a datafeed records (its ``authorization``); credentials that fail are a 401."""
+        header = request.headers.get("es-secondary-authorization")
+        if not header:
+            return None
+        try:
+            return self.security.authenticate(header, request.path)
+        except SecurityException as exc:
+            raise SecurityException("Failed to authenticate secondary user", status=exc.status, cause=exc)
 
     def _params(self, request, endpoint):
         allowed = self.endpoint_params[endpoint]

@@ -127,13 +127,17 @@ class DatafeedStore:
             out["running_state"] = {"real_time_configured": rt.end_ms is None, "real_time_running": rt.end_ms is None}
         return out
 
-    def update_datafeed(self, df_id, body, params):
+    def update_datafeed(self, df_id, body, params, principal=None):
+        """ES TransportUpdateDatafeedAction: a stopped datafeed only; the update records the caller's access (their
+        roles, or their API key) as the datafeed's authorization, as a create does."""
         update = dfs.parse_update(body)
         datafeed = self.get(df_id)
         if self.runtime[df_id].state != "stopped":
             raise conflict("Cannot update datafeed [%s] while its status is %s" % (df_id, self.runtime[df_id].state))
         job = self.cluster.jobs.configs[datafeed["job_id"]]
         self.configs[df_id] = dfs.apply_update(datafeed, update, job, params)
+        if principal is not None:
+            self.auth[df_id] = principal.authorization()
         return self.render(df_id)
 
     def start_datafeed(self, df_id, params):
@@ -349,14 +353,15 @@ def _query_delay_ms(datafeed):
 
 
 def _frequency_ms(datafeed, job):
-    """DatafeedConfig's default frequency: the bucket span up to 2m, 1m up to 20m, 10m up to 12h, else 1h."""
+    """DatafeedConfig.defaultFrequency: 1m for a bucket span up to 2m, half the span up to 20m, 10m up to 12h, else
+    1h (aggregated datafeeds round it to their histogram interval, which the emulator does not evaluate)."""
     if datafeed.get("frequency") is not None:
         return max(1, datafeed["frequency"].nanos // 10 ** 6)
     span_s = job["analysis_config"]["bucket_span"].nanos // 10 ** 9
     if span_s <= 120:
-        return span_s * 1000
-    if span_s <= 1200:
         return 60000
+    if span_s <= 1200:
+        return span_s // 2 * 1000
     if span_s <= 43200:
         return 600000
     return 3600000

@@ -56,9 +56,31 @@ def default_query_delay_ms(job_id):
     return r + origin
 
 
+WILDCARD_STATES = ("open", "closed", "hidden")
+
+
+def expand_wildcards(values):
+    """IndicesOptions.WildcardStates: ``all`` and ``none`` or states; kept, and rendered, as the states in ES's
+    order (open, closed, hidden), so ``[all]`` reads back as the three states."""
+    if isinstance(values, str):
+        values = values.split(",")
+    states = set()
+    for value in values:
+        value = str(value).strip().lower()
+        if value == "all":
+            states.update(WILDCARD_STATES)
+        elif value == "none":
+            continue
+        elif value in WILDCARD_STATES:
+            states.add(value)
+        else:
+            raise IllegalArgument("No valid expand wildcard value [%s]" % value)
+    return [state for state in WILDCARD_STATES if state in states]
+
+
 def _indices_options(node, _ctx):
     parsed = op.parse_object("indices_options", node, {
-        "expand_wildcards": op.Field(op.STRING_ARRAY, op.string_list),
+        "expand_wildcards": op.Field(op.STRING_ARRAY, lambda v, c: expand_wildcards(op.string_list(v, c))),
         "ignore_unavailable": op.Field(op.BOOLEAN, op.to_bool),
         "allow_no_indices": op.Field(op.BOOLEAN, op.to_bool),
         "ignore_throttled": op.Field(op.BOOLEAN, op.to_bool),
@@ -138,7 +160,7 @@ def indices_options_from_params(params):
         if key in params:
             out[key] = params[key]
     if "expand_wildcards" in params:
-        out["expand_wildcards"] = params["expand_wildcards"]
+        out["expand_wildcards"] = expand_wildcards(params["expand_wildcards"])
     return out
 
 
@@ -205,15 +227,24 @@ def build(datafeed_id, cfg, job, params):
     if cfg.get("script_fields") is not None:
         stored["script_fields"] = _script_fields(cfg["script_fields"])
     stored["scroll_size"] = cfg["scroll_size"] if cfg.get("scroll_size") is not None else 1000
-    if cfg.get("chunking_config") is not None:
-        stored["chunking_config"] = cfg["chunking_config"]
-    elif aggs is not None and _histogram_interval_ms(aggs):
-        stored["chunking_config"] = {"mode": "manual", "time_span": "%dms" % (1000 * _histogram_interval_ms(aggs))}
-    else:
-        stored["chunking_config"] = {"mode": "auto"}
+    stored["chunking_config"] = cfg["chunking_config"] if cfg.get("chunking_config") is not None else \
+        default_chunking(aggs)
     stored["delayed_data_check_config"] = cfg.get("delayed_data_check_config") or {"enabled": True}
     validate_against_job(stored, job)
     return stored
+
+
+def default_chunking(aggs):
+    """DatafeedConfig.defaultChunkingConfig: auto without aggregations; with them, manual over 1,000 histogram
+    intervals (composite aggregations: off)."""
+    if aggs is None:
+        return {"mode": "auto"}
+    if any(isinstance(agg, dict) and "composite" in agg for agg in aggs.values()):
+        return {"mode": "off"}
+    interval = _histogram_interval_ms(aggs)
+    if not interval:
+        return {"mode": "auto"}
+    return {"mode": "manual", "time_span": "%dms" % (1000 * interval)}
 
 
 def _script_fields(fields):
@@ -280,15 +311,23 @@ def render(datafeed, exclude_generated=False, authorization=None):
     delayed_data_check_config, runtime_mappings); ``exclude_generated`` drops query_delay, chunking_config
     and authorization (datafeeds_crud.yml, YAML REST tests)."""
     out = {"datafeed_id": datafeed["datafeed_id"], "job_id": datafeed["job_id"]}
+    delay = datafeed.get("query_delay")
+    default_delay = "%dms" % default_query_delay_ms(datafeed["job_id"])
     if not exclude_generated:
         if authorization:
             out["authorization"] = authorization
-        delay = datafeed.get("query_delay")
-        out["query_delay"] = _render_time(delay) if delay is not None else "%dms" % default_query_delay_ms(datafeed["job_id"])
+        out["query_delay"] = _render_time(delay) if delay is not None else default_delay
         out["chunking_config"] = datafeed["chunking_config"]
+        out["indices_options"] = dict(datafeed["indices_options"])
+    else:  # an export keeps what was set, and drops the random and derived defaults (ES DatafeedConfig.toXContent)
+        if delay is not None and delay.nanos // 10 ** 6 != default_query_delay_ms(datafeed["job_id"]):
+            out["query_delay"] = _render_time(delay)
+        if datafeed["chunking_config"] != default_chunking(datafeed.get("aggregations")):
+            out["chunking_config"] = datafeed["chunking_config"]
+        if datafeed["indices_options"] != DEFAULT_INDICES_OPTIONS:
+            out["indices_options"] = dict(datafeed["indices_options"])
     if datafeed.get("frequency") is not None:
         out["frequency"] = _render_time(datafeed["frequency"])
-    out["indices_options"] = dict(datafeed["indices_options"])
     out["query"] = datafeed["query"]
     out["indices"] = list(datafeed["indices"])
     for key in ("aggregations", "script_fields"):

@@ -241,3 +241,23 @@ def test_command_line_serves(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_datafeed_authorization_follows_the_last_writer(secured):
+    """ES TransportUpdateDatafeedAction records the updater's access as the datafeed's authorization, as a create
+    does; with es-secondary-authorization (SecondaryAuthenticator) it is the secondary credentials' access, and
+    secondary credentials that do not authenticate are a 401."""
+    admin = Es(secured.url)
+    admin.reset()
+    admin.session.auth = ("elastic", "changeme")
+    key = "ApiKey " + base64.b64encode(b"key1:s3cr3tkey").decode()
+    admin.put_job("j1")
+    created = admin("PUT", "/_ml/datafeeds/datafeed-j1", {"job_id": "j1", "indices": ["x"]},
+                    headers={"es-secondary-authorization": key})
+    assert created.json["authorization"] == {"api_key": {"id": "key1", "name": "api-key-user"}}
+    updated = admin("POST", "/_ml/datafeeds/datafeed-j1/_update", {"scroll_size": 10})
+    assert updated.json["authorization"] == {"roles": ["superuser"]}
+    assert admin("GET", "/_ml/datafeeds/datafeed-j1").json["datafeeds"][0]["authorization"] == {"roles": ["superuser"]}
+    bad = admin("POST", "/_ml/datafeeds/datafeed-j1/_update", {"scroll_size": 20},
+                headers={"es-secondary-authorization": "Basic " + base64.b64encode(b"elastic:wrong").decode()})
+    assert bad.status == 401 and bad.json["error"]["reason"] == "Failed to authenticate secondary user"
