@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from . import datafeed_aggs
 from . import objparse as op
 from .errors import IllegalArgument, bad_request
 from .jobs import TimeSpan, _time
-from .values import invalid_id_message, valid_id
+from .values import invalid_id_message, parse_time, valid_id
 
 _MASK48 = (1 << 48) - 1
 _MASK64 = (1 << 64) - 1
@@ -116,8 +117,8 @@ _COMMON = {
     "indices": op.Field(op.STRING_ARRAY, op.string_list),
     "indexes": op.Field(op.STRING_ARRAY, op.string_list),
     "query": op.Field(op.OBJECT, op.raw),
-    "aggregations": op.Field(op.OBJECT, op.raw),
-    "aggs": op.Field(op.OBJECT, op.raw),
+    "aggregations": op.Field(op.OBJECT, lambda v, c: datafeed_aggs.parse(op.raw(v, c))),
+    "aggs": op.Field(op.OBJECT, lambda v, c: datafeed_aggs.parse(op.raw(v, c))),
     "script_fields": op.Field(op.OBJECT, op.raw),
     "runtime_mappings": op.Field(op.OBJECT, op.raw),
     "scroll_size": op.Field(op.NUMBER, op.to_int),
@@ -164,30 +165,11 @@ def indices_options_from_params(params):
     return out
 
 
-def _histogram_count(aggs):
-    count = 0
-    for agg in aggs.values():
-        if not isinstance(agg, dict):
-            continue
-        if "date_histogram" in agg or "histogram" in agg or "composite" in agg:
-            count += 1
-    return count
-
-
 def _histogram_interval_ms(aggs):
-    for agg in aggs.values():
-        if isinstance(agg, dict):
-            spec = agg.get("date_histogram") or agg.get("histogram")
-            if isinstance(spec, dict):
-                interval = spec.get("fixed_interval") or spec.get("interval") or spec.get("calendar_interval")
-                if isinstance(interval, (int, float)):
-                    return int(interval)
-                if isinstance(interval, str):
-                    try:
-                        return TimeSpan(interval, "interval").nanos // 10 ** 6
-                    except Exception:  # pylint: disable=broad-except
-                        return None
-    return None
+    try:
+        return datafeed_aggs.validate(aggs)[1]
+    except Exception:  # pylint: disable=broad-except  # an invalid one is refused elsewhere, with its own words
+        return None
 
 
 def build(datafeed_id, cfg, job, params):
@@ -206,11 +188,7 @@ def build(datafeed_id, cfg, job, params):
     if aggs is not None:
         if cfg.get("script_fields"):
             raise bad_request("script_fields cannot be used in combination with aggregations")
-        histograms = _histogram_count(aggs)
-        if histograms == 0:
-            raise bad_request("A date_histogram (or histogram) aggregation is required")
-        if histograms > 1:
-            raise bad_request("Aggregations can only have 1 date_histogram or histogram aggregation")
+        datafeed_aggs.validate(aggs)
     stored = {"datafeed_id": datafeed_id, "job_id": job["job_id"]}
     for key in ("query_delay", "frequency"):
         if cfg.get(key) is not None:
@@ -271,12 +249,29 @@ def _script_fields(fields):
 
 
 def validate_against_job(datafeed, job):
+    """DatafeedJobValidator: no latency; with aggregations, a summary count field and an interval that fits the
+    bucket span; an enabled delayed-data check's window between one and 10,000 bucket spans."""
     ac = job["analysis_config"]
-    if datafeed.get("aggregations") is not None and not ac.get("summary_count_field_name"):
-        raise bad_request("A job configured with a datafeed with aggregations must set summary_count_field_name; use "
-                          "doc_count or suitable alternative")
+    span_ms = ac["bucket_span"].nanos // 10 ** 6
     if ac.get("latency") is not None and ac["latency"].nanos > 0:
         raise bad_request("A job configured with datafeed cannot support latency")
+    if datafeed.get("aggregations") is not None:
+        if not ac.get("summary_count_field_name"):
+            raise bad_request("A job configured with a datafeed with aggregations must set summary_count_field_name; "
+                              "use doc_count or suitable alternative")
+        datafeed_aggs.validate_against_job(datafeed, span_ms)
+    time_field = job["data_description"]["time_field"]
+    if time_field in (datafeed.get("runtime_mappings") or {}):
+        raise bad_request("data_description.time_field [%s] cannot be a runtime field" % time_field)
+    check = datafeed.get("delayed_data_check_config") or {}
+    if check.get("enabled", True) and check.get("check_window") is not None:
+        window_ms = parse_time(check["check_window"], "check_window") // 10 ** 6
+        if window_ms < span_ms:
+            raise bad_request("delayed_data_check_config: check_window [%s] must be greater than the bucket_span [%s]"
+                              % (check["check_window"], ac["bucket_span"].text))
+        if window_ms > 10000 * span_ms:
+            raise bad_request("delayed_data_check_config: check_window [%s] must be less than 10,000x the bucket_span "
+                              "[%s]" % (check["check_window"], ac["bucket_span"].text))
 
 
 def apply_update(datafeed, update, job, params):
