@@ -122,8 +122,8 @@ def test_aggregations_need_a_summary_count_field(es):
 def test_delayed_data_check_window(es, window, reason):
     """ES DatafeedJobValidator.checkValidDelayedDataCheckConfig (Messages.DATAFEED_CONFIG_DELAYED_DATA_CHECK_*)."""
     _job(es)
-    reply = es("PUT", FEEDS + "d1", {"job_id": "j1", "indices": ["x"],
-                                      "delayed_data_check_config": {"enabled": True, "check_window": window}})
+    body = {"job_id": "j1", "indices": ["x"], "delayed_data_check_config": {"enabled": True, "check_window": window}}
+    reply = es("PUT", FEEDS + "d1", body)
     assert _reason(reply) == reason
 
 
@@ -157,6 +157,6 @@ def test_an_export_keeps_what_was_set(es):
 def test_the_time_field_cannot_be_a_runtime_field(es):
     """ES DatafeedJobValidator.checkTimeFieldIsNotASearchRuntimeField."""
     _job(es, summary=False)
-    reply = es("PUT", FEEDS + "d1", {"job_id": "j1", "indices": ["x"],
-                                      "runtime_mappings": {"time": {"type": "date"}}})
+    body = {"job_id": "j1", "indices": ["x"], "runtime_mappings": {"time": {"type": "date"}}}
+    reply = es("PUT", FEEDS + "d1", body)
     assert _reason(reply) == "data_description.time_field [time] cannot be a runtime field"
