@@ -15,6 +15,7 @@ import ipaddress
 import json
 import math
 import os
+import re
 import time
 import traceback
 import warnings
@@ -312,6 +313,7 @@ class EsClient(object):
         self._warn = warn or (lambda message: None)
         self._sleep = sleep
         self.retry_log = []
+        self.deprecations = []  # Elasticsearch's deprecation warnings, once each (see _note_deprecations)
         self.request_timeout = _positive("request_timeout", request_timeout)
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise ElasticsearchError("retries must be a whole number of 0 or more, got %r" % (retries,))
@@ -432,7 +434,7 @@ class EsClient(object):
         return self.hosts[self._current]
 
     def request(self, method, path, params=None, body=None, idempotent=True, timeout=None, ndjson=False,
-                ok_statuses=(200,), not_found_ok=False):
+                ok_statuses=None, not_found_ok=False):
         """Send one request; return the decoded JSON body, or None for an allowed 404.
 
         Raises ElasticsearchError for any other status, or when no host could be reached.
@@ -497,16 +499,28 @@ class EsClient(object):
             "and that the cluster is running and reachable from where the module runs"
             % (method, path.lstrip("/"), "; ".join(tried)), method=method, path=path)
 
+    def _note_deprecations(self, response):
+        """Elasticsearch's deprecation warnings (``Warning: 299 Elasticsearch-<version> "<text>"``), each kept once."""
+        for text in _WARNING.findall(response.headers.get("Warning") or ""):
+            text = text.replace('\\"', '"').replace("\\\\", "\\")
+            if text not in self.deprecations:
+                self.deprecations.append(text)
+
     def _decode(self, method, path, response, ok_statuses, not_found_ok):
         try:
             body = response.json() if response.content else None
         except ValueError:
             body = {"error": response.text[:500]}
-        if response.status_code in ok_statuses:
+        self._note_deprecations(response)
+        if (200 <= response.status_code < 300) if ok_statuses is None else response.status_code in ok_statuses:
             return body
         if response.status_code == 404 and not_found_ok:
             return None
         raise ElasticsearchError.from_response(method, path, response.status_code, body, self.auth_kind)
+
+
+# a Warning header's value (several are joined with commas): 299, the agent, then the text in quotes
+_WARNING = re.compile(r'299 Elasticsearch-\S+ "((?:[^"\\]|\\.)*)"')
 
 
 def _positive(name, value):

@@ -55,5 +55,10 @@ def run_with_api(module, work):
     except ConfigError as exc:
         return dict(failed=True, msg=str(exc))
     finally:
-        if client is not None and client.retry_summary():
-            module.warn(client.retry_summary())
+        if client is not None:
+            if client.retry_summary():
+                module.warn(client.retry_summary())
+            for text in client.deprecations:
+                # Elasticsearch's own deprecation, passed on as it said it: it names no version to remove it in,
+                # so none is given (the task result shows it as a deprecation to be removed in a future release)
+                module.deprecate("Elasticsearch: %s" % text)  # pylint: disable=ansible-deprecated-no-version

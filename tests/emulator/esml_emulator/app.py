@@ -22,6 +22,7 @@ from .values import parse_bool, parse_time
 
 SPEC_DIR = os.path.join(os.path.dirname(__file__), "rest-api-spec")
 GLOBAL_PARAMS = {"pretty", "human", "error_trace"}
+BUILD_HASH = "e1b1d2a97c5d7c5ef3d4a0ba1e3f5d2c8b8c3e51"  # the emulator's build, in Warning headers
 
 # Transport action names and the cluster privileges that grant them (a 403 names the privileges that grant the action).
 MONITOR = ["monitor_ml", "manage_ml", "monitor", "manage", "all"]
@@ -40,6 +41,11 @@ class Call:
         self.params = params
         self.principal = principal
         self.allow = params.get("allow_no_match", True)
+        self.warnings = []  # deprecation warnings, sent as Warning headers (ES HeaderWarning)
+
+    def deprecated(self, text):
+        if text not in self.warnings:
+            self.warnings.append(text)
 
     def body(self, required=False):
         return _body(self.request, required)
@@ -78,9 +84,37 @@ def _root(call):
             "tagline": "You Know, for Search"}
 
 
+POST_DATA_DEPRECATION = ("Posting data directly to anomaly detection jobs is deprecated, in a future major version it "
+                         "will be compulsory to use a datafeed")  # ES RestPostDataAction
+FLUSH_DEPRECATION = ("Forcing any buffered data to be processed is deprecated, in a future major version it will be "
+                     "compulsory to use a datafeed")  # ES RestFlushJobAction
+IGNORE_THROTTLED_DEPRECATION = ("[ignore_throttled] parameter is deprecated because frozen indices have been "
+                                "deprecated. Consider cold or frozen tiers in place of frozen indices.")  # IndicesOptions
+
+
 def _post_data(call):
+    """ES RestPostDataAction: deprecated (a Warning on every call) and answered with 202 Accepted."""
     records, size = call.records()
-    return call.cluster.jobs.post_data(call.args["job_id"], records, size)
+    call.deprecated(POST_DATA_DEPRECATION)
+    return Reply(call.cluster.jobs.post_data(call.args["job_id"], records, size), 202)
+
+
+def _flush(call):
+    call.deprecated(FLUSH_DEPRECATION)
+    return call.cluster.jobs.flush_job(call.args["job_id"], dict(call.body() or {}, **call.params))
+
+
+def _put_datafeed(call):
+    if "ignore_throttled" in call.params:
+        call.deprecated(IGNORE_THROTTLED_DEPRECATION)
+    return call.cluster.datafeeds.put_datafeed(call.args["datafeed_id"], call.object_body(), call.params, call.principal)
+
+
+def _update_datafeed(call):
+    if "ignore_throttled" in call.params:
+        call.deprecated(IGNORE_THROTTLED_DEPRECATION)
+    return call.cluster.datafeeds.update_datafeed(call.args["datafeed_id"], call.object_body(), call.params,
+                                                  call.principal)
 
 
 class Reply:
@@ -137,17 +171,13 @@ ROUTES = {
     "ml.reset_job": ("cluster:admin/xpack/ml/job/reset", MANAGE,
                      lambda c: c.cluster.jobs.reset_job(c.args["job_id"], c.params)),
     "ml.post_data": ("cluster:admin/xpack/ml/job/data/post", MANAGE, _post_data),
-    "ml.put_datafeed": ("cluster:admin/xpack/ml/datafeeds/put", MANAGE,
-                        lambda c: c.cluster.datafeeds.put_datafeed(c.args["datafeed_id"], c.object_body(), c.params,
-                                                                   c.principal)),
+    "ml.put_datafeed": ("cluster:admin/xpack/ml/datafeeds/put", MANAGE, _put_datafeed),
     "ml.get_datafeeds": ("cluster:monitor/xpack/ml/datafeeds/get", MONITOR,
                          lambda c: c.cluster.datafeeds.get_datafeeds(c.args.get("datafeed_id"), c.allow,
                                                                      c.params.get("exclude_generated", False))),
     "ml.get_datafeed_stats": ("cluster:monitor/xpack/ml/datafeeds/stats/get", MONITOR,
                               lambda c: c.cluster.datafeeds.datafeed_stats(c.args.get("datafeed_id"), c.allow)),
-    "ml.update_datafeed": ("cluster:admin/xpack/ml/datafeeds/update", MANAGE,
-                           lambda c: c.cluster.datafeeds.update_datafeed(c.args["datafeed_id"], c.object_body(),
-                                                                         c.params, c.principal)),
+    "ml.update_datafeed": ("cluster:admin/xpack/ml/datafeeds/update", MANAGE, _update_datafeed),
     "ml.start_datafeed": ("cluster:admin/xpack/ml/datafeed/start", MANAGE,
                           lambda c: c.cluster.datafeeds.start_datafeed(c.args["datafeed_id"], c.params)),
     "ml.stop_datafeed": ("cluster:admin/xpack/ml/datafeed/stop", MANAGE,
@@ -181,8 +211,7 @@ ROUTES = {
                          lambda c: c.cluster.filters.delete_filter(c.args["filter_id"])),
     "ml.preview_datafeed": ("cluster:admin/xpack/ml/datafeeds/preview", MANAGE,
                             lambda c: c.cluster.datafeeds.preview(c.args.get("datafeed_id"), c.params, c.body())),
-    "ml.flush_job": ("cluster:admin/xpack/ml/job/flush", MANAGE,
-                     lambda c: c.cluster.jobs.flush_job(c.args["job_id"], dict(c.body() or {}, **c.params))),
+    "ml.flush_job": ("cluster:admin/xpack/ml/job/flush", MANAGE, _flush),
     "cluster.put_settings": ("cluster:admin/settings/update", ["manage", "all"],
                              lambda c: c.cluster.cluster_settings.put(c.object_body())),
     "cluster.get_settings": ("cluster:monitor/settings", ["monitor", "manage", "all"],
@@ -310,6 +339,7 @@ class Fault:
         self.drop = bool(spec.get("drop", False))
         self.delay_ms = int(spec.get("delay_ms", 0))
         self.after = bool(spec.get("after", False))
+        self.warning = spec.get("warning")  # a deprecation warning added to the answer, as ES adds its own
         self.spec = spec
 
     def matches(self, method, path):
@@ -358,6 +388,9 @@ class Emulator:
             response = self._fault_response(fault)
         else:
             response = self._dispatch(request)
+            if fault is not None and fault.warning:
+                response.headers.add("Warning", '299 Elasticsearch-%s-%s "%s"' % (
+                    self.cluster.settings.version, BUILD_HASH, str(fault.warning).replace('"', '\\"')))
             if fault is not None and fault.after and fault.drop:
                 self._record(request, response.status_code, dropped=True)
                 return self._drop(environ, start_response)
@@ -468,12 +501,18 @@ class Emulator:
             params = self._params(request, endpoint)
             with self.cluster.lock:
                 self.cluster.tick()
-                payload = ROUTES[endpoint][2](Call(self.cluster, request, args, params, principal))
-            if isinstance(payload, Reply):
-                if payload.payload is None:
-                    return self._empty(payload.status)
-                return self._json(payload.payload, status=payload.status, pretty=pretty)
-            return self._json(payload, pretty=pretty)
+                call = Call(self.cluster, request, args, params, principal)
+                payload = ROUTES[endpoint][2](call)
+            if not isinstance(payload, Reply):
+                payload = Reply(payload)
+            if payload.payload is None:
+                response = self._empty(payload.status)
+            else:
+                response = self._json(payload.payload, status=payload.status, pretty=pretty)
+            for text in call.warnings:  # ES HeaderWarning: 299, the agent, the text quoted
+                response.headers.add("Warning", '299 Elasticsearch-%s-%s "%s"' % (
+                    self.cluster.settings.version, BUILD_HASH, text.replace("\\", "\\\\").replace('"', '\\"')))
+            return response
         except EsException as exc:
             return self._error(exc)
 

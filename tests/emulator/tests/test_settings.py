@@ -94,3 +94,23 @@ def test_memory_decides_where_a_job_fits(es):
     es("POST", JOBS + "a/_close")
     assert {_state(es, "b"), _state(es, "c")} == {"opened", "opening"}  # room for one of them
     assert es("GET", "/_ml/info").json["limits"]["total_ml_memory"] == "300mb"
+
+
+def test_deprecated_apis_send_warnings(es):
+    """ES RestPostDataAction and RestFlushJobAction (deprecated routes) and IndicesOptions (the ignore_throttled
+    parameter): each answer carries a Warning header in HeaderWarning's form, 299, the agent, the text quoted;
+    posting data is answered 202 Accepted."""
+    es.put_job("j1")
+    es("POST", JOBS + "j1/_open")
+    posted = es("POST", JOBS + "j1/_data", raw='{"timestamp": 1767225600000}',
+                headers={"Content-Type": "application/json"})
+    assert posted.status == 202
+    warning = posted.headers["Warning"]
+    assert warning.startswith('299 Elasticsearch-9.1.0-')
+    assert warning.endswith('"Posting data directly to anomaly detection jobs is deprecated, in a future major '
+                            'version it will be compulsory to use a datafeed"')
+    flushed = es("POST", JOBS + "j1/_flush")
+    assert "Forcing any buffered data to be processed is deprecated" in flushed.headers["Warning"]
+    feed = es("PUT", "/_ml/datafeeds/d1", {"job_id": "j1", "indices": ["x"]}, params={"ignore_throttled": "false"})
+    assert "[ignore_throttled] parameter is deprecated because frozen indices" in feed.headers["Warning"]
+    assert "Warning" not in es("GET", JOBS + "j1").headers

@@ -11,6 +11,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mlops.elasticsearch.plugins.module_utils import _client
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (
     ElasticsearchError, EsClient, connection_argument_spec, decode_cloud_id, resolve_credentials)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 
 from conftest import minimal_job
 
@@ -331,3 +332,20 @@ def test_client_from_params_ignores_unset(es):
     client = EsClient.from_params({"hosts": [es.url], "username": None, "retries": 0, "other_option": 1})
     assert client.request("GET", "/_ml/info")
     assert client.auth_kind is None and client.hosts == [es.url]
+
+
+def test_deprecation_warnings_are_kept_once(es):
+    """Elasticsearch's Warning headers (HeaderWarning: 299, the agent, the text quoted) become the client's
+    ``deprecations``, each text once however many responses carry it; a 202 is a success."""
+    es.put_job("j1")
+    es("POST", "/_ml/anomaly_detectors/j1/_open")
+    client = EsClient(hosts=[es.url], retries=0)
+    api = MlApi(client)
+    for _run in range(2):
+        assert api.post_data("j1", [{"timestamp": 1767225600000}])["processed_record_count"] >= 1
+    api.flush_job("j1")
+    assert client.deprecations == [
+        "Posting data directly to anomaly detection jobs is deprecated, in a future major version it will be "
+        "compulsory to use a datafeed",
+        "Forcing any buffered data to be processed is deprecated, in a future major version it will be compulsory "
+        "to use a datafeed"]
