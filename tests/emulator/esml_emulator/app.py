@@ -608,6 +608,10 @@ class Emulator:
             except EsException as exc:
                 return self._error(exc)
             return self._json(self.cluster.settings.as_dict())
+        if path == "/maintenance" and method == "POST":
+            with self.cluster.lock:
+                self.cluster.tick()
+                return self._json(self.cluster.maintenance())
         if path == "/clock" and method == "POST":
             try:
                 with self.cluster.lock:

@@ -82,6 +82,23 @@ class Cluster:
             self.datafeeds.run()
             self.datafeeds.end_bounded(clock)
 
+    def maintenance(self):
+        """ES MlDailyMaintenanceService.triggerCloseIdleJobsWithStoppedDatafeeds, run now: an open job whose datafeed
+        exists but is stopped, and whose latest record is older than xpack.ml.idle_job_auto_close_timeout, is closed.
+        Jobs without a datafeed, without data, or with the timeout at -1, are left alone."""
+        timeout = self.cluster_settings.idle_timeout_ms()
+        closed = []
+        if timeout is not None:
+            for job_id in sorted(self.jobs.runtime):
+                rt = self.jobs.runtime[job_id]
+                df_id = self.datafeeds.of_job(job_id)
+                latest = rt.counts.get("latest_record_timestamp")
+                if (rt.state == "opened" and df_id and self.datafeeds.runtime[df_id].state == "stopped"
+                        and latest is not None and latest < self.now_ms() - timeout):
+                    self.jobs.close_one(job_id)
+                    closed.append(job_id)
+        return {"closed": closed}
+
     def wait_for(self, task):
         """Block the calling request (not the cluster) until ``task`` is due, then finish it."""
         while task.due > time.monotonic():  # a held task's due moves when other requests read its job

@@ -114,3 +114,27 @@ def test_deprecated_apis_send_warnings(es):
     feed = es("PUT", "/_ml/datafeeds/d1", {"job_id": "j1", "indices": ["x"]}, params={"ignore_throttled": "false"})
     assert "[ignore_throttled] parameter is deprecated because frozen indices" in feed.headers["Warning"]
     assert "Warning" not in es("GET", JOBS + "j1").headers
+
+
+def test_nightly_maintenance_closes_idle_jobs(es):
+    """ES MlDailyMaintenanceService.triggerCloseIdleJobsWithStoppedDatafeeds (and its tests): an open job whose
+    datafeed is stopped and whose latest record is older than xpack.ml.idle_job_auto_close_timeout (48h by default)
+    is closed; a job without a datafeed, or whose latest record is recent, stays open; -1 turns it off.
+    POST /_emulator/maintenance runs it now."""
+    day = 86400000
+    now = es.advance("0s")["now"]
+    for job_id in ("idle", "recent", "no-feed"):
+        es.put_job(job_id)
+        es("POST", JOBS + job_id + "/_open")
+    for job_id in ("idle", "recent"):
+        es("PUT", "/_ml/datafeeds/datafeed-" + job_id, {"job_id": job_id, "indices": ["x"]})
+    es("POST", JOBS + "idle/_data", raw='{"timestamp": %d}' % (now - 3 * day), headers={"Content-Type": "application/json"})
+    es("POST", JOBS + "recent/_data", raw='{"timestamp": %d}' % (now - 3600000),
+       headers={"Content-Type": "application/json"})
+    es("POST", JOBS + "no-feed/_data", raw='{"timestamp": %d}' % (now - 3 * day),
+       headers={"Content-Type": "application/json"})
+    es("PUT", "/_cluster/settings", {"persistent": {"xpack.ml.idle_job_auto_close_timeout": "-1"}})
+    assert es("POST", "/_emulator/maintenance").json == {"closed": []}
+    es("PUT", "/_cluster/settings", {"persistent": {"xpack.ml.idle_job_auto_close_timeout": None}})
+    assert es("POST", "/_emulator/maintenance").json == {"closed": ["idle"]}
+    assert [_state(es, j) for j in ("idle", "recent", "no-feed")] == ["closed", "opened", "opened"]
