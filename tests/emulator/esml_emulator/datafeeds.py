@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from . import datafeed_aggs
 from . import objparse as op
-from .errors import IllegalArgument, bad_request
+from .errors import IllegalArgument, ParsingException, StatusException, bad_request
+from .query import QueryError
+from .query import check as check_query
 from .jobs import TimeSpan, _time
 from .values import invalid_id_message, parse_time, valid_id
 
@@ -79,6 +81,17 @@ def expand_wildcards(values):
     return [state for state in WILDCARD_STATES if state in states]
 
 
+def _query(query):
+    """ES QueryProvider.fromXContent: the query parsed strictly; what the parser refuses is wrapped as 'Datafeed
+    query is not parsable' (a 400), the parser's own words and position below it."""
+    try:
+        check_query(query)
+    except QueryError as exc:
+        cause = ParsingException(exc.reason, 1, exc.col)
+        raise StatusException("Datafeed query is not parsable", status=400, cause=cause)
+    return query
+
+
 def _indices_options(node, _ctx):
     parsed = op.parse_object("indices_options", node, {
         "expand_wildcards": op.Field(op.STRING_ARRAY, lambda v, c: expand_wildcards(op.string_list(v, c))),
@@ -116,7 +129,7 @@ _COMMON = {
     "frequency": op.Field(op.STRING, _time("frequency")),
     "indices": op.Field(op.STRING_ARRAY, op.string_list),
     "indexes": op.Field(op.STRING_ARRAY, op.string_list),
-    "query": op.Field(op.OBJECT, op.raw),
+    "query": op.Field(op.OBJECT, lambda v, c: _query(op.raw(v, c))),
     "aggregations": op.Field(op.OBJECT, lambda v, c: datafeed_aggs.parse(op.raw(v, c))),
     "aggs": op.Field(op.OBJECT, lambda v, c: datafeed_aggs.parse(op.raw(v, c))),
     "script_fields": op.Field(op.OBJECT, op.raw),

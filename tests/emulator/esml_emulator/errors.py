@@ -156,3 +156,13 @@ class InvalidIndexName(EsException):
 
     def __init__(self, name, why):
         super().__init__("Invalid index name [%s], %s" % (name, why), extra={"index_uuid": "_na_", "index": name})
+
+
+class ParsingException(EsException):
+    """ParsingException: a query parser's refusal, with the line and column it points at."""
+
+    type = "parsing_exception"
+    status = 400
+
+    def __init__(self, reason, line, col):
+        super().__init__(reason, extra={"line": line, "col": col})

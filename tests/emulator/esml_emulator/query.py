@@ -156,3 +156,55 @@ _LEAVES = {
     "prefix": _prefix,
     "wildcard": _wildcard,
 }
+
+
+# The query types Elasticsearch's search module registers that a datafeed is likely to hold (SearchModule); any
+# other name is an unknown query.
+KNOWN = frozenset(("match_all", "match_none", "term", "terms", "terms_set", "range", "exists", "match", "match_phrase",
+                   "match_phrase_prefix", "match_bool_prefix", "multi_match", "query_string", "simple_query_string",
+                   "wildcard", "prefix", "regexp", "fuzzy", "ids", "bool", "constant_score", "dis_max", "boosting",
+                   "function_score", "script", "script_score", "nested", "has_child", "has_parent", "geo_bounding_box",
+                   "geo_distance", "geo_shape", "geo_polygon", "more_like_this", "intervals", "distance_feature",
+                   "pinned", "combined_fields", "span_term", "span_near", "span_or", "span_not", "span_first",
+                   "span_multi", "span_containing", "span_within", "field_masking_span", "rank_feature", "wrapper",
+                   "percolate", "knn", "semantic", "sparse_vector", "text_expansion", "type"))
+SINGLE_FIELD = frozenset(("term", "match", "match_phrase", "match_phrase_prefix", "prefix", "wildcard", "regexp",
+                          "fuzzy", "range"))
+BOOL_KEYS = frozenset(("must", "filter", "should", "must_not", "minimum_should_match", "boost", "_name",
+                       "adjust_pure_negative"))
+
+
+class QueryError(Exception):
+    """A ParsingException of the query parser: its words, and its line and column in the query as re-serialized."""
+
+    def __init__(self, reason, col=1):
+        super().__init__(reason)
+        self.reason = reason
+        self.col = col
+
+
+def check(query):
+    """What the query parser (AbstractQueryBuilder.parseTopLevelQuery and each builder's fromXContent) refuses:
+    a query name it does not know, a query that is not an object, several fields where one is taken, a bool clause
+    it does not have. Raises QueryError."""
+    if not isinstance(query, dict):
+        raise QueryError("query malformed, must start with start_object")
+    for name, spec in query.items():
+        col = len('{"%s":' % name) + 1
+        if name not in KNOWN:
+            raise QueryError("unknown query [%s]" % name, col)
+        if not isinstance(spec, dict):
+            raise QueryError("[%s] query malformed, no start_object after query name" % name, col)
+        fields = [k for k in spec if k not in ("boost", "_name")]
+        if name in SINGLE_FIELD and len(fields) > 1:
+            raise QueryError("[%s] query doesn't support multiple fields, found [%s] and [%s]"
+                             % (name, fields[0], fields[1]), col)
+        if name == "bool":
+            for key, value in spec.items():
+                if key not in BOOL_KEYS:
+                    raise QueryError("[bool] query does not support [%s]" % key, col)
+                if key in ("must", "filter", "should", "must_not"):
+                    for clause in value if isinstance(value, list) else [value]:
+                        check(clause)
+        if name in ("constant_score",) and isinstance(spec.get("filter"), dict):
+            check(spec["filter"])

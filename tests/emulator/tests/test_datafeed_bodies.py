@@ -160,3 +160,37 @@ def test_the_time_field_cannot_be_a_runtime_field(es):
     body = {"job_id": "j1", "indices": ["x"], "runtime_mappings": {"time": {"type": "date"}}}
     reply = es("PUT", FEEDS + "d1", body)
     assert _reason(reply) == "data_description.time_field [time] cannot be a runtime field"
+
+
+@pytest.mark.parametrize("query,reason", [
+    ({"nonsense_query": {}}, "unknown query [nonsense_query]"),
+    ({"term": "x"}, "[term] query malformed, no start_object after query name"),
+    ({"term": {"a": 1, "b": 2}}, "[term] query doesn't support multiple fields, found [a] and [b]"),
+    ({"bool": {"must": [{"match_all": {}}], "sometimes": []}}, "[bool] query does not support [sometimes]"),
+    ({"bool": {"filter": [{"nonsense_query": {}}]}}, "unknown query [nonsense_query]"),
+])
+def test_queries_es_cannot_parse(es, query, reason):
+    """ES QueryProvider.fromXContent: what the query parser refuses (AbstractQueryBuilder, TermQueryBuilder,
+    BoolQueryBuilder) comes back as 'Datafeed query is not parsable', inside 'failed to parse field [query]', with
+    the parser's words (a parsing_exception) below it; on update as on create."""
+    _job(es, summary=False)
+    reply = es("PUT", FEEDS + "d1", {"job_id": "j1", "indices": ["x"], "query": query})
+    error = reply.json["error"]
+    assert reply.status == 400 and error["type"] == "x_content_parse_exception"
+    assert error["reason"].endswith("[datafeed_config] failed to parse field [query]")
+    assert error["root_cause"] == [{"type": "status_exception", "reason": "Datafeed query is not parsable"}]
+    assert error["caused_by"]["caused_by"]["type"] == "parsing_exception"
+    assert error["caused_by"]["caused_by"]["reason"] == reason
+    es("PUT", FEEDS + "d1", {"job_id": "j1", "indices": ["x"]})
+    updated = es("POST", FEEDS + "d1/_update", {"query": query})
+    assert updated.status == 400 and updated.json["error"]["caused_by"]["caused_by"]["reason"] == reason
+
+
+def test_common_queries_are_accepted(es):
+    """The query DSL a datafeed usually holds is accepted as sent and returned as stored."""
+    _job(es, summary=False)
+    query = {"bool": {"filter": [{"term": {"host": "a"}}, {"range": {"bytes": {"gte": 10}}}, {"exists": {"field": "x"}}],
+                      "must_not": [{"match_phrase": {"message": "health check"}}],
+                      "should": [{"query_string": {"query": "error OR warn"}}, {"wildcard": {"path": "/api/*"}}]}}
+    reply = es("PUT", FEEDS + "d1", {"job_id": "j1", "indices": ["x"], "query": query})
+    assert reply.status == 200 and reply.json["query"] == query
