@@ -212,6 +212,12 @@ def build(datafeed_id, cfg, job, params):
     options.update(indices_options_from_params(params))
     stored["indices_options"] = options
     stored["query"] = cfg.get("query") if cfg.get("query") is not None else {"match_all": {"boost": 1.0}}
+    for field, definition in (cfg.get("runtime_mappings") or {}).items():  # ES RuntimeMappingsValidator
+        if not isinstance(definition, dict):
+            # ES names the class of the field's name, not of its definition: always a String
+            raise bad_request("Expected map for runtime field [%s] definition but got a String" % field)
+        if definition.get("type") is None:
+            raise bad_request("No type specified for runtime field [%s]" % field)
     for key in ("aggregations", "runtime_mappings", "max_empty_searches"):
         if cfg.get(key) is not None:
             stored[key] = cfg[key]

@@ -194,3 +194,14 @@ def test_common_queries_are_accepted(es):
                       "should": [{"query_string": {"query": "error OR warn"}}, {"wildcard": {"path": "/api/*"}}]}}
     reply = es("PUT", FEEDS + "d1", {"job_id": "j1", "indices": ["x"], "query": query})
     assert reply.status == 200 and reply.json["query"] == query
+
+
+@pytest.mark.parametrize("mappings,reason", [
+    ({"f": {"script": "emit('x')"}}, "No type specified for runtime field [f]"),
+    ({"f": "keyword"}, "Expected map for runtime field [f] definition but got a String"),
+])
+def test_runtime_mappings_need_a_type(es, mappings, reason):
+    """ES RuntimeMappingsValidator (DatafeedConfig.Builder.build): each runtime field is an object with a type."""
+    _job(es, summary=False)
+    reply = es("PUT", FEEDS + "d1", {"job_id": "j1", "indices": ["x"], "runtime_mappings": mappings})
+    assert reply.status == 400 and _reason(reply) == reason

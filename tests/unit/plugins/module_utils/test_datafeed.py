@@ -238,3 +238,17 @@ def test_a_started_datafeed_feeds_its_job(es, job):
     assert result["state"] == "started"
     counts = es("GET", "/_ml/anomaly_detectors/j1/_stats").json["jobs"][0]["data_counts"]
     assert counts["processed_record_count"] == 5
+
+
+def test_elasticsearch_judges_what_it_knows_best(es):
+    """The module checks shapes, not Elasticsearch's rules: a query type it has never heard of goes to ES, and
+    ES's own refusals (an aggregation interval that does not divide the bucket span) come back in its words."""
+    es.put_job("j2", {"analysis_config": {"bucket_span": "1h", "summary_count_field_name": "doc_count",
+                                          "detectors": [{"function": "count"}]}})
+    score = {"function_score": {"query": {"match_all": {}}, "boost_mode": "replace"}}
+    assert _run(es, job_id="j2", indices=["logs"], query=score)["datafeed"]["query"] == score
+    aggs = {"b": {"date_histogram": {"field": "time", "fixed_interval": "7m"},
+                  "aggs": {"time": {"max": {"field": "time"}}}}}
+    with pytest.raises(ElasticsearchError) as info:
+        _run(es, job_id="j2", aggregations=aggs)
+    assert "Aggregation interval [420000ms] must be a divisor of the bucket_span [3600000ms]" in str(info.value)
