@@ -104,6 +104,12 @@ def _flush(call):
     return call.cluster.jobs.flush_job(call.args["job_id"], dict(call.body() or {}, **call.params))
 
 
+def _put_job(call):
+    if "ignore_throttled" in call.params:  # the datafeed_config's indices options, as a parameter
+        call.deprecated(IGNORE_THROTTLED_DEPRECATION)
+    return call.cluster.jobs.put_job(call.args["job_id"], call.object_body(), call.params, call.principal)
+
+
 def _put_datafeed(call):
     if "ignore_throttled" in call.params:
         call.deprecated(IGNORE_THROTTLED_DEPRECATION)
@@ -153,8 +159,7 @@ ROUTES = {
     "ml.info": ("cluster:monitor/xpack/ml/info/get", MONITOR, lambda c: c.cluster.ml_info()),
     "tasks.get": ("cluster:monitor/task/get", CLUSTER_MONITOR,
                   lambda c: c.cluster.tasks.get_task(c.args["task_id"], c.params)),
-    "ml.put_job": ("cluster:admin/xpack/ml/job/put", MANAGE,
-                   lambda c: c.cluster.jobs.put_job(c.args["job_id"], c.object_body(), c.params, c.principal)),
+    "ml.put_job": ("cluster:admin/xpack/ml/job/put", MANAGE, _put_job),
     "ml.get_jobs": ("cluster:monitor/xpack/ml/job/get", MONITOR,
                     lambda c: c.cluster.jobs.get_jobs(c.args.get("job_id"), c.allow,
                                                       c.params.get("exclude_generated", False))),

@@ -109,8 +109,16 @@ def _chunking(node, _ctx):
     if mode not in ("auto", "manual", "off"):
         raise IllegalArgument("No enum constant for chunking_config mode [%s]" % parsed.get("mode"))
     out = {"mode": mode}
-    if parsed.get("time_span") is not None:
-        out["time_span"] = parsed["time_span"].text
+    span = parsed.get("time_span")
+    # ES ChunkingConfig's constructor: a time span for manual mode only, and then a positive one
+    if mode == "manual" and span is None:
+        raise IllegalArgument("when chunk mode is manual time_span is required")
+    if mode == "manual" and span.nanos <= 0:
+        raise IllegalArgument("chunk time_span has to be positive")
+    if mode != "manual" and span is not None:
+        raise IllegalArgument("chunk time_span may only be set when mode is manual")
+    if span is not None:
+        out["time_span"] = span.text
     return out
 
 

@@ -205,3 +205,15 @@ def test_runtime_mappings_need_a_type(es, mappings, reason):
     _job(es, summary=False)
     reply = es("PUT", FEEDS + "d1", {"job_id": "j1", "indices": ["x"], "runtime_mappings": mappings})
     assert reply.status == 400 and _reason(reply) == reason
+
+
+@pytest.mark.parametrize("chunking,reason", [
+    ({"mode": "manual"}, "when chunk mode is manual time_span is required"),
+    ({"mode": "manual", "time_span": "0s"}, "chunk time_span has to be positive"),
+    ({"mode": "auto", "time_span": "1h"}, "chunk time_span may only be set when mode is manual"),
+])
+def test_chunking_config_rules(es, chunking, reason):
+    """ES ChunkingConfig's constructor: a time span with manual mode, positive, and only then."""
+    _job(es, summary=False)
+    reply = es("PUT", FEEDS + "d1", {"job_id": "j1", "indices": ["x"], "chunking_config": chunking})
+    assert reply.status == 400 and reason in reply.text

@@ -113,6 +113,8 @@ def test_deprecated_apis_send_warnings(es):
     assert "Forcing any buffered data to be processed is deprecated" in flushed.headers["Warning"]
     feed = es("PUT", "/_ml/datafeeds/d1", {"job_id": "j1", "indices": ["x"]}, params={"ignore_throttled": "false"})
     assert "[ignore_throttled] parameter is deprecated because frozen indices" in feed.headers["Warning"]
+    job = es("PUT", JOBS + "j2", minimal_job(), params={"ignore_throttled": "false"})
+    assert "[ignore_throttled] parameter is deprecated because frozen indices" in job.headers["Warning"]
     assert "Warning" not in es("GET", JOBS + "j1").headers
 
 
