@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import requests
@@ -83,6 +84,16 @@ class Es:
         lines = "".join(json.dumps({"index": {"_index": index}}) + "\n" + json.dumps(d) + "\n" for d in docs)
         return self("POST", "/_bulk", raw=lines, params={"refresh": "true"},
                     headers={"Content-Type": "application/x-ndjson"})
+
+
+# Requests that change nothing though sent with POST: preflight's validate, estimate and preview, and field caps.
+READ_ONLY_POST = re.compile(r"/_ml/anomaly_detectors/(_validate(/detector)?|_estimate_model_memory)\Z"
+                            r"|/_ml/datafeeds/([^/]+/)?_preview\Z|/_field_caps\Z")
+
+
+def is_write(entry):
+    """Whether a request-log entry could change the cluster (what check mode must never send)."""
+    return entry["method"] not in ("GET", "HEAD") and not READ_ONLY_POST.search(entry["path"])
 
 
 # The fields the jobs of the tests use, and the indices their datafeeds read.

@@ -29,9 +29,10 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config im
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
     JOB_STATES, ConfigError, anomaly_job_spec, check_duration, given, job_datafeed_config_spec, validate, validate_id,
     with_defaults)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._preflight import Preflight
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import (
     Action, Facts, Plan, Planner, ReconcileError, apply, is_already_exists, is_conflict, is_missing)
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import es_seconds
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, es_seconds, parse_mib
 
 STATES = JOB_STATES
 OPEN = ("opened", "opening")
@@ -64,6 +65,7 @@ def declare(params, warn):
     if not declared.expression:
         validate_id("job_id", declared.job_id)
     check_duration("timeout", declared.timeout)
+    check_duration("preflight_window", declared.preflight_window)
     declared.wait_seconds = es_seconds(declared.timeout, default=1800.0)
     if declared.state == "absent":
         return declared  # a delete needs no configuration: one given (the same task with state flipped) is not used
@@ -518,18 +520,56 @@ def report(done, current, declared, check_mode):
     return out
 
 
-PLANNER = Planner(declare, read, plan, report)
+# -- preflight ---------------------------------------------------------------------------------------------------
+
+def preflight(api, plan, current, declared, checks):
+    """What Elasticsearch says, read-only, of the config about to be written (_validate, _ml/info limits,
+    _estimate_model_memory, and a datafeed declared with the job previewed), of a lowered memory limit against
+    what the model uses, and of opening a job whose datafeed stays stopped."""
+    names = plan.names()
+    if "put_job" in names or "update_job" in names:
+        body = request_body(declared.body)
+        checks.job_config(declared.job_id, body)
+        checks.model_memory(declared.job_id, body, "open_job" in names, given(declared.preflight_cardinality))
+        for change in plan.changes or []:
+            if change.path == "analysis_limits.model_memory_limit" and _lowers(change):
+                checks.memory_in_use(declared.job_id, str(change.after), current.stats)
+    if "put_job" in names and declared.feed is not None:
+        feed = feed_params(declared, current.job)  # created with the job: previewed with the job as declared
+        checks.datafeed(feed["datafeed_id"], feed_body(feed), declared.job_id, declared.preflight_window,
+                        job_config=request_body(declared.body))
+    if "open_job" in names and declared.state == "opened":
+        feed_id = _feed_id(current) or (feed_params(declared, current.job) or {}).get("datafeed_id")
+        state = (current.feed_stats or {}).get("state")
+        if feed_id and state is None and current.job is not None and _feed_id(current):
+            state = (api.datafeed_stats(feed_id) or {}).get("state")
+        checks.idle_close(declared.job_id, feed_id, state)
 
 
-def run(api, params, check_mode=False, diff_mode=False, warn=None):
+def _lowers(change):
+    try:
+        return parse_mib(change.after) < parse_mib(change.before)
+    except UnitError:
+        return False
+
+
+PLANNER = Planner(declare, read, plan, report, preflight)
+
+
+def run(api, params, check_mode=False, diff_mode=False, warn=None, checks=None):
     """What ml_anomaly_job does. Returns the module result (changed, job, state, actions, ...)."""
     warn = warn or (lambda message: None)
     declared = declare(params, warn)
+    checks = checks if checks is not None else Preflight(api, warn, enabled=declared.preflight)
     current = read(api, declared, check_mode)
-    result = apply(api, PLANNER, declared, current, check_mode, diff_mode)
+    result = apply(api, PLANNER, declared, current, check_mode, diff_mode, checks)
     feed = feed_params(declared, current.job)
     if feed is not None and "put_job" not in [a["action"] for a in result["actions"]]:
         # the job was there: its declared datafeed is converged as ml_datafeed would (a PUT of the job carried it)
-        result["datafeed"] = _datafeed.run(api, feed, check_mode, diff_mode, warn)
+        feed = dict(feed, preflight=declared.preflight, preflight_window=declared.preflight_window)
+        result["datafeed"] = _datafeed.run(api, feed, check_mode, diff_mode, warn, checks=checks)
         result["changed"] = result["changed"] or result["datafeed"]["changed"]
+        result.pop("preflight", None)
+        if checks.report:
+            result["preflight"] = list(checks.report)
     return result

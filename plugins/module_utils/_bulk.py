@@ -20,8 +20,10 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils import _anomal
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import ElasticsearchError
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
     ConfigError, bulk_job_spec, given, job_datafeed_config_spec, validate)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._preflight import Preflight
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
 
+READ_ONLY_CALLS = ("info", "validate_job", "validate_detector", "estimate_model_memory", "preview_datafeed")
 SHOWN_FAILURES = 5  # failures quoted in full in the message; the rest are counted, grouped by their reason
 
 
@@ -85,14 +87,17 @@ class CachedApi(object):
         return self.feed_stats_by_id.get(datafeed_id)
 
     def __getattr__(self, name):
-        """Writes, waits and anything else: to the server, marking what they touch as no longer cached."""
+        """Writes, waits and anything else: to the server, marking what they touch as no longer cached (the
+        preflight's read-only calls mark nothing)."""
         target = getattr(self._api, name)
+        if name in READ_ONLY_CALLS:
+            return target
 
         def call(*args, **kwargs):
             for key in ("job_id", "datafeed_id"):
                 if kwargs.get(key):
                     self.dirty.add(kwargs[key])
-            if args:
+            if args and isinstance(args[0], str):
                 self.dirty.add(args[0])
             return target(*args, **kwargs)
         return call
@@ -167,14 +172,21 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
     jobs = declared(params.get("jobs") or [])
     cached = CachedApi(api)
     cached.prefetch()
+    # one set of checks for the whole converge: _ml/info is read once, whatever the number of jobs
+    checks = Preflight(cached, warn, enabled=params.get("preflight", True))
+    window = params.get("preflight_window", "1d")
     results, failures, diffs = [], [], {"before": {}, "after": {}}
     for job in jobs:
         entry = {"job_id": job["job_id"]}
         try:
-            outcome = _anomaly_job.run(cached, _job_params(job), check_mode, diff_mode, warn)
+            outcome = _anomaly_job.run(cached, dict(_job_params(job), preflight_window=window), check_mode, diff_mode,
+                                       warn, checks=checks)
             entry.update(outcome)
             if job.get("datafeed") is not None and job["state"] != "absent":
-                entry["datafeed"] = _datafeed.run(cached, _feed_params(job, cached), check_mode, diff_mode, warn)
+                entry["datafeed"] = _datafeed.run(cached, dict(_feed_params(job, cached), preflight_window=window),
+                                                  check_mode, diff_mode, warn, checks=checks)
+                entry["datafeed"].pop("preflight", None)
+            entry.pop("preflight", None)  # the converge's checks are reported once, for all jobs
         except (ElasticsearchError, ReconcileError, ConfigError) as exc:
             entry["failed"] = True
             entry["msg"] = str(exc)
@@ -187,6 +199,8 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
         pruned = _prune(cached, group, set(j["job_id"] for j in jobs), params, check_mode, diff_mode, warn, diffs)
     changed = any(r.get("changed") or (r.get("datafeed") or {}).get("changed") for r in results + pruned)
     out = {"changed": changed, "results": results, "pruned": pruned}
+    if checks.report:
+        out["preflight"] = checks.report
     if diff_mode:
         out["diff"] = diffs
     if failures:

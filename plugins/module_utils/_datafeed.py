@@ -21,6 +21,7 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed_conf
     comparable, desired_body, differences, update_body)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
     DATAFEED_STATES, ConfigError, check_duration, datafeed_spec, validate_datafeed_id, validate_id, with_defaults)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._preflight import Preflight
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import (
     Action, Facts, Plan, Planner, ReconcileError, converge, is_already_exists, is_conflict, is_missing)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import epoch_ms, es_seconds
@@ -44,6 +45,7 @@ def declare(params, warn):
     if declared.job_id is not None:
         validate_id("job_id", declared.job_id)
     check_duration("timeout", declared.timeout)
+    check_duration("preflight_window", declared.preflight_window)
     if declared.state == "absent":
         return declared  # a delete needs no configuration: one given (the same task with state flipped) is not used
     declared.body = desired_body(params)
@@ -295,9 +297,29 @@ def report(done, current, declared, check_mode):
     return out
 
 
-PLANNER = Planner(declare, read, plan, report)
+# -- preflight ---------------------------------------------------------------------------------------------------
+
+def preflight(api, plan, current, declared, checks):
+    """The datafeed about to be created or changed, previewed over the last preflight_window (its errors fail the
+    task before any write, no rows is a warning); a job this run opens for it, checked to fit an ML node."""
+    names = plan.names()
+    if "put_datafeed" in names or "update_datafeed" in names:
+        config = dict((k, v) for k, v in (current.datafeed or {}).items()
+                      if k not in ("datafeed_id", "job_id", "authorization", "query_delay", "chunking_config"))
+        config.update(declared.body or {})
+        checks.datafeed(declared.datafeed_id, config, _job_of(current, declared), declared.preflight_window)
+    if "open_job" in names:
+        job_id = _job_of(current, declared)
+        job = api.job(job_id) or {}
+        checks.fits(job_id, job)
 
 
-def run(api, params, check_mode=False, diff_mode=False, warn=None):
+PLANNER = Planner(declare, read, plan, report, preflight)
+
+
+def run(api, params, check_mode=False, diff_mode=False, warn=None, checks=None):
     """What ml_datafeed does; returns the module result."""
-    return converge(api, PLANNER, params, check_mode, diff_mode, warn)
+    warn = warn or (lambda message: None)
+    if checks is None:
+        checks = Preflight(api, warn, enabled=with_defaults(datafeed_spec(), params)["preflight"])
+    return converge(api, PLANNER, params, check_mode, diff_mode, warn, checks)

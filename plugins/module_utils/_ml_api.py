@@ -56,6 +56,9 @@ ENDPOINTS = {
     "tasks.get": ("GET", True),
     "ml.post_data": ("POST", False),
     "ml.flush_job": ("POST", True),
+    "ml.validate": ("POST", True),
+    "ml.validate_detector": ("POST", True),
+    "ml.estimate_model_memory": ("POST", True),
     "ml.preview_datafeed": ("POST", True),
 }
 
@@ -147,6 +150,17 @@ class MlApi(object):
         return self._call("ml.flush_job", path_of(*JOBS, job_id, "_flush"),
                           _params(calc_interim=calc_interim, start=start, end=end, advance_time=advance_time,
                                   skip_time=skip_time))
+
+    def validate_job(self, body):
+        """Whether Elasticsearch would accept ``body`` as a job (nothing is created). Read-only."""
+        return self._call("ml.validate", path_of(*JOBS, "_validate"), body=body)
+
+    def validate_detector(self, body):
+        return self._call("ml.validate_detector", path_of(*JOBS, "_validate", "detector"), body=body)
+
+    def estimate_model_memory(self, body):
+        """The model memory Elasticsearch estimates for ``analysis_config`` and the given cardinalities. Read-only."""
+        return self._call("ml.estimate_model_memory", path_of(*JOBS, "_estimate_model_memory"), body=body)
 
     # -- datafeeds -------------------------------------------------------------------------------------------
 

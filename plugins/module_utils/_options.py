@@ -148,6 +148,10 @@ def job_lifecycle_spec(states=JOB_STATES):
         wait_for_completion=dict(type="bool", default=True),
         delete_user_annotations=dict(type="bool", default=False),
         allow_no_match=dict(type="bool", default=True),
+        preflight=dict(type="bool", default=True),
+        preflight_window=dict(type="str", default="1d"),
+        preflight_cardinality=dict(type="dict", options=dict(
+            overall_cardinality=dict(type="dict"), max_bucket_cardinality=dict(type="dict"))),
     )
 
 
@@ -171,6 +175,8 @@ def datafeed_lifecycle_spec():
         recreate=dict(type="bool", default=False),
         force=dict(type="bool", default=False),
         timeout=dict(type="str"),
+        preflight=dict(type="bool", default=True),
+        preflight_window=dict(type="str", default="1d"),
     )
 
 
@@ -224,6 +230,8 @@ def anomaly_jobs_spec():
         jobs=dict(type="list", elements="dict", required=True),
         managed_group=dict(type="str"),
         prune_force=dict(type="bool", default=False),
+        preflight=dict(type="bool", default=True),
+        preflight_window=dict(type="str", default="1d"),
     )
 
 

@@ -27,7 +27,8 @@ from collections import namedtuple
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import ElasticsearchError
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import request_line
 
-Planner = namedtuple("Planner", "declare read plan report")
+Planner = namedtuple("Planner", "declare read plan report preflight")
+Planner.__new__.__defaults__ = (None,)  # preflight: only planners whose writes Elasticsearch can check ahead
 
 
 class Facts(object):
@@ -37,17 +38,20 @@ class Facts(object):
         self.__dict__.update(values)
 
 
-def converge(api, planner, params, check_mode=False, diff_mode=False, warn=None):
+def converge(api, planner, params, check_mode=False, diff_mode=False, warn=None, checks=None):
     """Declare, read, plan, then run the plan (nothing in check mode); the module's result."""
     declared = planner.declare(params, warn or (lambda message: None))
     current = planner.read(api, declared, check_mode)
-    return apply(api, planner, declared, current, check_mode, diff_mode)
+    return apply(api, planner, declared, current, check_mode, diff_mode, checks)
 
 
-def apply(api, planner, declared, current, check_mode=False, diff_mode=False):
-    """Plan from what was read, run the plan (nothing in check mode), and report: the second half of converge,
-    for a planner whose caller needs the declaration and the snapshot afterwards (a job's declared datafeed)."""
+def apply(api, planner, declared, current, check_mode=False, diff_mode=False, checks=None):
+    """Plan from what was read, check it (``checks``, a _preflight.Preflight, for planners that have a preflight),
+    run the plan (nothing in check mode), and report: the second half of converge, for a planner whose caller needs
+    the declaration and the snapshot afterwards (a job's declared datafeed)."""
     plan = planner.plan(current, declared)
+    if planner.preflight is not None and checks is not None and checks.enabled and plan:
+        planner.preflight(api, plan, current, declared, checks)
     actions = plan.run(api, check_mode)
     result = {"changed": bool(plan), "actions": plan.waited + actions}
     if plan.changes is not None:
@@ -55,6 +59,8 @@ def apply(api, planner, declared, current, check_mode=False, diff_mode=False):
     if plan.notes:
         result["notes"] = list(plan.notes)
     result.update(planner.report(plan, current, declared, check_mode))
+    if checks is not None and checks.report:
+        result["preflight"] = list(checks.report)
     if diff_mode:
         after = plan.after
         if "state" in after and result.get("state") not in (None, after["state"]):

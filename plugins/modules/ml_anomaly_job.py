@@ -138,6 +138,35 @@ options:
     description: With O(state=closed) and an expression in O(job_id), whether matching no job is fine.
     type: bool
     default: true
+  preflight:
+    description:
+      - Before the first write, and in check mode, ask Elasticsearch (read-only) whether the change will work, for
+        what is about to be created or changed only (a no-op asks nothing).
+      - A job's config goes to C(_validate); its C(model_memory_limit) is held to C(_ml/info) limits (above the
+        cluster's maximum, or above what any ML node can give a job that is to open, is refused) and to
+        C(_estimate_model_memory) (below the estimate is a warning); lowering it below what the model already uses
+        is refused before the job is closed.
+      - A datafeed about to be created or changed is previewed over the last O(preflight_window); an error (a missing
+        index, an unmapped field, a query Elasticsearch refuses) fails the task before any write, no rows is a warning.
+      - An API the cluster does not offer (serverless, older versions) is skipped with one warning.
+    type: bool
+    default: true
+  preflight_window:
+    description: How far back the preflight preview of a datafeed looks (a time value); V(0) skips the preview.
+    type: str
+    default: 1d
+  preflight_cardinality:
+    description:
+      - Field cardinalities for the preflight's C(_estimate_model_memory), as Elasticsearch takes them, for a closer
+        estimate. Without them fields count as one value each.
+    type: dict
+    suboptions:
+      overall_cardinality:
+        description: Distinct values of each by, over and partition field over all the data.
+        type: dict
+      max_bucket_cardinality:
+        description: The most distinct values of each influencer in one bucket.
+        type: dict
   job_type:
     description: Ignored. Accepted, with the other fields Elasticsearch generates, so that an exported job can be pasted.
     type: raw
@@ -268,6 +297,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+preflight:
+  description:
+    - What the preflight checked, and what it found (V(ok), V(warning), V(refused), V(skipped)), in order.
+    - Also in the failure when a check refused the change.
+  returned: when something was checked
+  type: list
+  elements: dict
+  sample: [{subject: "job [web-latency]", check: validate, found: ok},
+           {subject: "datafeed [datafeed-web-latency]", check: preview, found: warning, detail: no rows in the last 1d}]
 job:
   description:
     - The job as Elasticsearch has it after the run (in check mode, as it is now). Absent when the job is.

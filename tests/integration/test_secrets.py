@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+from conftest import Es
 from esml_emulator.app import Security
 from esml_emulator.server import EmulatorServer
 
@@ -77,6 +78,9 @@ def test_no_secret_in_any_output(tmp_path):
     security = Security(users={"elastic": (PASSWORD, ["superuser"]), "viewer": (VIEWER_PASSWORD, ["monitor_ml"])},
                         api_keys={"key1": (API_KEY, ["manage_ml", "read"])}, tokens={TOKEN: ["manage_ml", "read"]})
     with EmulatorServer(security=security) as server:
+        admin = Es(server.url)
+        admin.session.auth = ("elastic", PASSWORD)
+        admin.source("logs")  # the index the datafeed reads (its preflight preview needs it)
         text = PLAYBOOK
         for name, value in (("URL", server.url), ("PASSWORD", PASSWORD), ("API_KEY", API_KEY), ("ENCODED", ENCODED),
                             ("TOKEN", TOKEN), ("WRONG", WRONG), ("VIEWER", VIEWER_PASSWORD)):

@@ -14,7 +14,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import xjson
+from . import preflight, xjson
 from .cluster import Cluster
 from .errors import (EsException, IllegalArgument, ParseException, RejectedExecution, SecurityException,
                      StatusException, Unavailable, XContentParseException)
@@ -217,6 +217,11 @@ ROUTES = {
     "ml.preview_datafeed": ("cluster:admin/xpack/ml/datafeeds/preview", MANAGE,
                             lambda c: c.cluster.datafeeds.preview(c.args.get("datafeed_id"), c.params, c.body())),
     "ml.flush_job": ("cluster:admin/xpack/ml/job/flush", MANAGE, _flush),
+    "ml.validate": ("cluster:admin/xpack/ml/job/validate", MANAGE, lambda c: preflight.validate_job(c.object_body())),
+    "ml.validate_detector": ("cluster:admin/xpack/ml/job/validate/detector", MANAGE,
+                             lambda c: preflight.validate_detector(c.object_body())),
+    "ml.estimate_model_memory": ("cluster:admin/xpack/ml/job/estimate_model_memory", MANAGE,
+                                 lambda c: preflight.estimate(c.object_body())),
     "cluster.put_settings": ("cluster:admin/settings/update", ["manage", "all"],
                              lambda c: c.cluster.cluster_settings.put(c.object_body())),
     "cluster.get_settings": ("cluster:monitor/settings", ["monitor", "manage", "all"],

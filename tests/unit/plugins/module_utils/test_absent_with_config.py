@@ -11,9 +11,10 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 
 AC = {"bucket_span": "15m", "detectors": [{"function": "count"}]}
-JOB = {"recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
+# preflight has its own tests (test_preflight.py); these test what the plan does after it
+JOB = {"preflight": False, "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
        "delete_user_annotations": False, "allow_no_match": True}
-FEED = {"recreate": False, "force": False, "timeout": None, "restart": False, "open_job": False}
+FEED = {"preflight": False, "recreate": False, "force": False, "timeout": None, "restart": False, "open_job": False}
 
 
 def _api(es):

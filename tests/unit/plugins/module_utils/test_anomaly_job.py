@@ -12,14 +12,16 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config im
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError, StepFailed
 
+from conftest import is_write
+
 # their datafeeds read indices that exist, mapped with their jobs' fields (conftest.SOURCE_FIELDS)
 pytestmark = pytest.mark.usefixtures("sources")
 
 CONFIG = {"bucket_span": "15m", "detectors": [{"function": "mean", "field_name": "bytes", "by_field_name": "host"}],
           "influencers": ["host"]}
-DEFAULTS = {"state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
+# preflight has its own tests (test_preflight.py); these test what the plan does after it
+DEFAULTS = {"preflight": False, "state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
             "delete_user_annotations": False, "allow_no_match": True}
-WRITES = ("PUT", "POST", "DELETE")
 
 
 def _run(es, check=False, diff=False, **params):
@@ -40,7 +42,7 @@ def _requests(es):
 
 
 def _writes(es):
-    return [r for r in _requests(es) if r[0] in WRITES]
+    return [(e["method"], e["path"]) for e in es.log() if is_write(e)]
 
 
 def _job(es, job_id="j1"):

@@ -14,10 +14,13 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
 from ansible_collections.mlops.elasticsearch.plugins.modules import ml_anomaly_job, ml_datafeed
 
+from conftest import is_write
+
 AC = {"bucket_span": "15m", "detectors": [{"function": "count", "by_field_name": "host"}]}
-JOB = {"state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
+# preflight has its own tests (test_preflight.py); these test what the plan does after it
+JOB = {"preflight": False, "state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
        "delete_user_annotations": False, "allow_no_match": True}
-FEED = {"state": "present", "recreate": False, "force": False, "timeout": None, "restart": False, "open_job": False}
+FEED = {"preflight": False, "state": "present", "recreate": False, "force": False, "timeout": None, "restart": False, "open_job": False}
 LOCAL = (ConfigError, ReconcileError)
 
 # (name, module, params, error fragment); every one must fail before any write request.
@@ -97,7 +100,7 @@ def _run(es, kind, params):
 
 
 def _writes(es):
-    return [(e["method"], e["path"]) for e in es.log() if e["method"] != "GET"]
+    return [(e["method"], e["path"]) for e in es.log() if is_write(e)]
 
 
 @pytest.fixture

@@ -21,9 +21,10 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
 
 AC = {"bucket_span": "15m", "detectors": [{"function": "count"}]}
-JOB = {"state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
+# preflight has its own tests (test_preflight.py); these test what the plan does after it
+JOB = {"preflight": False, "state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
        "delete_user_annotations": False, "allow_no_match": True, "job_id": "j1"}
-FEED = {"state": "present", "recreate": False, "force": False, "timeout": None, "restart": False, "open_job": False,
+FEED = {"preflight": False, "state": "present", "recreate": False, "force": False, "timeout": None, "restart": False, "open_job": False,
         "job_id": "j1", "indices": ["logs"]}
 
 
@@ -155,7 +156,7 @@ def test_a_fleet_on_a_full_cluster_fails_fast_with_a_summary(es):
     jobs = [{"job_id": "j%02d" % i, "config": {"analysis_config": AC}} for i in range(12)]
     slept = []
     api = MlApi(EsClient(hosts=[es.url], retries=3, backoff_factor=1, sleep=slept.append))
-    result = _bulk.run(api, {"jobs": jobs})
+    result = _bulk.run(api, {"jobs": jobs, "preflight": False})
     assert slept == []
     assert result["failed"] is True and len(result["failed_jobs"]) == 11
     assert result["msg"].startswith("11 of 12 jobs could not be converged (1 converged). 11: status_exception: ")

@@ -23,12 +23,15 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config im
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError, StepFailed
 
+from conftest import is_write
+
 # their datafeeds read indices that exist, mapped with their jobs' fields (conftest.SOURCE_FIELDS)
 pytestmark = pytest.mark.usefixtures("sources")
 
 AC = {"bucket_span": "15m", "detectors": [{"function": "count", "by_field_name": "host"}]}
 NEW_AC = dict(AC, bucket_span="30m")
-JOB = {"state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
+# preflight has its own tests (test_preflight.py); these test what the plan does after it
+JOB = {"preflight": False, "state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
        "delete_user_annotations": False, "allow_no_match": True, "job_id": "j1"}
 J = "/_ml/anomaly_detectors/j1"
 D = "/_ml/datafeeds/datafeed-j1"
@@ -49,7 +52,7 @@ def _running_job_with_feed(es):
 
 
 def _writes(es):
-    return ["%s %s" % (e["method"], e["path"]) for e in es.log() if e["method"] != "GET"]
+    return ["%s %s" % (e["method"], e["path"]) for e in es.log() if is_write(e)]
 
 
 def _state(es):
@@ -69,7 +72,7 @@ def _feed_state(es):
 # -- 1. the bulk module's per-job options -------------------------------------------------------------------------
 
 def _bulk_run(es, jobs, check=False):
-    return _bulk.run(_api(es), {"jobs": jobs}, check_mode=check)
+    return _bulk.run(_api(es), {"jobs": jobs, "preflight": False}, check_mode=check)
 
 
 def test_string_false_never_recreates_or_forces(es):

@@ -12,10 +12,13 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config im
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
 
+from conftest import is_write
+
 # their datafeeds read indices that exist, mapped with their jobs' fields (conftest.SOURCE_FIELDS)
 pytestmark = pytest.mark.usefixtures("sources")
 
-DEFAULTS = {"state": "present", "recreate": False, "force": False, "timeout": None, "restart": False,
+# preflight has its own tests (test_preflight.py); these test what the plan does after it
+DEFAULTS = {"preflight": False, "state": "present", "recreate": False, "force": False, "timeout": None, "restart": False,
             "open_job": False, "job_id": "j1"}
 D = "/_ml/datafeeds/datafeed-j1"
 
@@ -37,7 +40,7 @@ def _log(es):
 
 
 def _writes(es):
-    return [r for r in _log(es) if not r.startswith("GET ")]
+    return ["%s %s" % (e["method"], e["path"]) for e in es.log() if is_write(e)]
 
 
 @pytest.fixture

@@ -19,9 +19,10 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import
 pytestmark = pytest.mark.usefixtures("sources")
 
 CONFIG = {"bucket_span": "15m", "detectors": [{"function": "count", "by_field_name": "host"}]}
-JOB = {"state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
+# preflight has its own tests (test_preflight.py); these test what the plan does after it
+JOB = {"preflight": False, "state": "present", "recreate": False, "force": False, "timeout": None, "wait_for_completion": True,
        "delete_user_annotations": False, "allow_no_match": True, "job_id": "j1"}
-FEED = {"state": "present", "recreate": False, "force": False, "timeout": None, "restart": False, "open_job": False,
+FEED = {"preflight": False, "state": "present", "recreate": False, "force": False, "timeout": None, "restart": False, "open_job": False,
         "job_id": "j1"}
 J = "/_ml/anomaly_detectors/j1"
 D = "/_ml/datafeeds/datafeed-j1"

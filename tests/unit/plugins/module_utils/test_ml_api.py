@@ -21,7 +21,8 @@ def _specs():
 
 
 def _method_name(spec_name):
-    return {"tasks.get": "get_task", "ml.info": "info"}.get(spec_name, spec_name.split(".", 1)[1])
+    return {"tasks.get": "get_task", "ml.info": "info", "ml.validate": "validate_job"}.get(
+        spec_name, spec_name.split(".", 1)[1])
 
 
 class Recorder:
