@@ -179,7 +179,7 @@ def datafeed_and_bulk_counts(server):
     from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi  # noqa  pylint: disable=import-outside-toplevel
     es = Es(server.url)
     rows = []
-    defaults = {"state": "present", "recreate": False, "force": False, "timeout": None, "restart": False,
+    defaults = {"preflight": False, "state": "present", "recreate": False, "force": False, "timeout": None, "restart": False,
                 "open_job": False, "job_id": "j1"}
     for name, job_state, exists, started, params, floor, why in FEED_CASES:
         reset(server.url)
@@ -193,6 +193,20 @@ def datafeed_and_bulk_counts(server):
         es.clear_log()
         _datafeed.run(MlApi(EsClient(hosts=[server.url])), dict(defaults, **params))
         rows.append("| ml_datafeed %s | %d | %d | %s |" % (name, len(es.log()), floor, why))
+    for name, params, floor, why in (
+            ("ml_anomaly_job present: create, with preflight", {}, 5,
+             "_validate, _ml/info and _estimate_model_memory before the PUT"),
+            ("ml_datafeed present: create, with preflight", {"indices": ["logs"]}, 3, "_preview before the PUT")):
+        es = reset(server.url)
+        api = MlApi(EsClient(hosts=[server.url]))
+        if name.startswith("ml_datafeed"):
+            es.put_job("j1", {"analysis_config": {"detectors": [{"function": "count"}]}})
+            es.clear_log()
+            _datafeed.run(api, dict(defaults, preflight=True, **params))
+        else:
+            from ansible_collections.mlops.elasticsearch.plugins.module_utils import _anomaly_job  # noqa  pylint: disable=import-outside-toplevel
+            _anomaly_job.run(api, {"job_id": "j1", "analysis_config": {"detectors": [{"function": "count"}]}})
+        rows.append("| %s | %d | %d | %s |" % (name, len(es.log()), floor, why))
     for n in (10, 100):
         reset(server.url)
         jobs = declared_jobs(n)
