@@ -22,6 +22,7 @@ import time
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import Change
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
     ConfigError, calendar_event_spec, calendar_spec, validate, validate_id, with_defaults)
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._preflight import Preflight
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import (
     Action, Facts, Plan, Planner, ReconcileError, converge, is_already_exists)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import epoch_ms
@@ -90,10 +91,22 @@ def report(done, current, declared, check_mode):
     return {"calendar": dict((k, v) for k, v in done.after.items() if k != "events") or None}  # None once deleted
 
 
+def preflight(api, plan, current, declared, checks):
+    """The members about to be added are looked up: one that does not exist is a warning (Elasticsearch accepts
+    it; it is most often a typo)."""
+    names = plan.names()
+    if "put_calendar" in names or "put_calendar_job" in names:
+        checks.jobs_exist("calendar [%s]" % declared.calendar_id,
+                          sorted(m for m in (declared.job_ids or ()) if m != "_all"))
+
+
 def run(api, params, check_mode=False, diff_mode=False, warn=None, clock=time.time):
     """What ml_calendar does; returns the module result."""
-    planner = Planner(declare, lambda api_, declared, check: read(api_, declared, check, clock), plan, report)
-    return converge(api, planner, params, check_mode, diff_mode, warn)
+    warn = warn or (lambda message: None)
+    planner = Planner(declare, lambda api_, declared, check: read(api_, declared, check, clock), plan, report,
+                      preflight)
+    checks = Preflight(api, warn, enabled=with_defaults(calendar_spec(), params)["preflight"])
+    return converge(api, planner, params, check_mode, diff_mode, warn, checks)
 
 
 def _plan_create(out, declared):

@@ -199,6 +199,7 @@ def calendar_spec():
         purge_events=dict(type="bool", default=False),
         purge_past_events=dict(type="bool", default=False),
         recreate=dict(type="bool", default=False),
+        preflight=dict(type="bool", default=True),
     )
 
 

@@ -175,6 +175,27 @@ class Preflight(object):
                       "run opens it again; start the datafeed (or close the job) to keep it as declared"
                       % (job_id, feed_id))
 
+    # -- calendars ---------------------------------------------------------------------------------------------
+
+    def jobs_exist(self, subject, members):
+        """Job ids and groups a calendar is about to name, read with allow_no_match=false. Elasticsearch accepts a
+        calendar that names a job not yet created (TransportPutCalendarAction checks nothing), so one that does not
+        exist is a warning, likely a typo, not a refusal."""
+        if not members:
+            return
+        try:
+            found = self._ask(subject, "members_exist",
+                              lambda: self.api.get_jobs(",".join(members), allow_no_match=False))
+        except ElasticsearchError as exc:
+            if exc.status != 404:
+                raise
+            self._note(subject, "members_exist", "warning", exc.reason)
+            self.warn("%s names a job or group that does not exist (yet): %s. Elasticsearch accepts it; the calendar "
+                      "applies once such a job exists" % (subject, exc.reason))
+            return
+        if found is not None:
+            self._note(subject, "members_exist", "ok")
+
     # -- datafeeds ---------------------------------------------------------------------------------------------
 
     def datafeed(self, feed_id, config, job_id, window, job_config=None):

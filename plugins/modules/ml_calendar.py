@@ -67,6 +67,12 @@ options:
     description: Delete and re-create the calendar to change its description, putting back its members and events.
     type: bool
     default: false
+  preflight:
+    description:
+      - Before writing members, look them up (read-only). Elasticsearch accepts a calendar that names a job not yet
+        created, so one that does not exist is a warning (most often a typo), not a refusal.
+    type: bool
+    default: true
 seealso:
   - module: mlops.elasticsearch.ml_anomaly_job
 """
@@ -95,6 +101,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+preflight:
+  description: What the preflight checked (the members' existence) and what it found.
+  returned: when something was checked
+  type: list
+  elements: dict
+  sample: [{subject: "calendar [web-maintenance]", check: members_exist, found: ok}]
 calendar:
   description: The calendar as Elasticsearch has it after the run (in check mode, as it is now).
   returned: when it exists

@@ -205,3 +205,17 @@ def test_a_start_that_would_open_a_job_no_node_can_hold(es):
         _feed(es, state="started", open_job=True)
     assert "it would not open, so nothing was written" in str(info.value)
     assert _writes(es) == []
+
+
+def test_a_calendar_naming_a_missing_job_is_a_warning(es):
+    """A calendar's new members are looked up (allow_no_match=false): Elasticsearch accepts a calendar naming a job
+    that does not exist yet (TransportPutCalendarAction checks nothing), so an unknown one is a warning."""
+    from ansible_collections.mlops.elasticsearch.plugins.module_utils import _calendar  # pylint: disable=import-outside-toplevel
+    _job(es)
+    warnings = []
+    created = _calendar.run(_api(es), {"calendar_id": "c1", "job_ids": ["j1"]}, warn=warnings.append)
+    assert created["preflight"] == [{"subject": "calendar [c1]", "check": "members_exist", "found": "ok"}]
+    updated = _calendar.run(_api(es), {"calendar_id": "c1", "job_ids": ["j1", "nope"]}, warn=warnings.append)
+    assert updated["changed"] is True
+    assert warnings == ["calendar [c1] names a job or group that does not exist (yet): No known job with id 'nope'. "
+                        "Elasticsearch accepts it; the calendar applies once such a job exists"]
