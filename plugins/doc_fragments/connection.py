@@ -15,8 +15,9 @@ options:
     description:
       - Elasticsearch URLs, tried in order; the next one is used when a host cannot be reached.
       - A URL without a scheme is taken as C(http://).
-      - If not set, the value of the E(ELASTICSEARCH_HOSTS) environment variable (a comma-separated list) is used,
-        and if that is not set either, V(http://localhost:9200).
+      - If not set, the value of the E(ELASTICSEARCH_HOSTS) environment variable (a comma-separated list) is used;
+        if that is not set, E(ELASTICSEARCH_URL), then E(ELASTICSEARCH_ENDPOINTS) (the names Elastic's own tools
+        read, also comma-separated); and if none is set, V(http://localhost:9200).
       - Mutually exclusive with O(cloud_id).
     type: list
     elements: str
@@ -62,7 +63,23 @@ options:
     description:
       - A PEM file of the CA certificates to trust for the cluster's certificate, instead of the system's.
       - If not set, the value of the E(ELASTICSEARCH_CA_PATH) environment variable is used.
+      - Mutually exclusive with O(ca_data).
     type: path
+  ca_data:
+    description:
+      - The CA certificates to trust, as PEM text rather than a file (for example from a vault). The modules write
+        it to a private temporary file for the TLS layer and remove it when they exit.
+      - If not set, the value of the E(ELASTICSEARCH_CA_DATA) environment variable is used.
+      - Mutually exclusive with O(ca_path).
+    type: str
+  ca_fingerprint:
+    description:
+      - The SHA-256 fingerprint of the certificate the cluster presents (64 hex digits, colons allowed), as
+        C(openssl x509 -noout -fingerprint -sha256) prints it and as Elasticsearch prints it at first start.
+      - When set, the connection is accepted when, and only when, the server's certificate has this fingerprint;
+        the CA chain is not checked, so a self-signed cluster can be reached without its CA file.
+      - If not set, the value of the E(ELASTICSEARCH_CA_FINGERPRINT) environment variable is used.
+    type: str
   client_cert:
     description:
       - A PEM client certificate for TLS client authentication; requires O(client_key).

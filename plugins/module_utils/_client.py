@@ -10,12 +10,14 @@ Python versions supported: 3.9 and later (where ``requests`` runs the modules).
 
 from __future__ import annotations
 
+import atexit
 import base64
 import ipaddress
 import json
 import math
 import os
 import re
+import tempfile
 import time
 import traceback
 import warnings
@@ -33,7 +35,7 @@ try:
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    Retry = object  # lets the subclass below be defined; it is never instantiated without requests
+    Retry = HTTPAdapter = object  # lets the subclasses below be defined; never instantiated without requests
 else:
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
@@ -63,6 +65,8 @@ def connection_argument_spec():
         bearer_token=dict(type="str", no_log=True),
         validate_certs=dict(type="bool", default=True, fallback=(_bool_env, ["ELASTICSEARCH_VALIDATE_CERTS"])),
         ca_path=dict(type="path", fallback=(env_fallback, ["ELASTICSEARCH_CA_PATH"])),
+        ca_data=dict(type="str", fallback=(env_fallback, ["ELASTICSEARCH_CA_DATA"])),
+        ca_fingerprint=dict(type="str", fallback=(env_fallback, ["ELASTICSEARCH_CA_FINGERPRINT"])),
         client_cert=dict(type="path", fallback=(env_fallback, ["ELASTICSEARCH_CLIENT_CERT"])),
         client_key=dict(type="path", no_log=False, fallback=(env_fallback, ["ELASTICSEARCH_CLIENT_KEY"])),
         request_timeout=dict(type="float", default=30.0, fallback=(env_fallback, ["ELASTICSEARCH_REQUEST_TIMEOUT"])),
@@ -72,6 +76,7 @@ def connection_argument_spec():
 
 CONNECTION_MUTUALLY_EXCLUSIVE = [
     ("hosts", "cloud_id"),
+    ("ca_path", "ca_data"),
     ("username", "api_key"),
     ("username", "bearer_token"),
     ("api_key", "bearer_token"),
@@ -121,8 +126,9 @@ def resolve_credentials(params, environ):
 
 
 def _hosts_fallback():
-    """ELASTICSEARCH_HOSTS is a comma-separated list."""
-    value = env_fallback("ELASTICSEARCH_HOSTS")
+    """ELASTICSEARCH_HOSTS, else ELASTICSEARCH_URL (the name Elastic's own tools read), else ELASTICSEARCH_ENDPOINTS;
+    each a comma-separated list."""
+    value = env_fallback("ELASTICSEARCH_HOSTS", "ELASTICSEARCH_URL", "ELASTICSEARCH_ENDPOINTS")
     return [h.strip() for h in value.split(",") if h.strip()]
 
 
@@ -309,7 +315,8 @@ class EsClient(object):
 
     def __init__(self, hosts=None, cloud_id=None, username=None, password=None, api_key=None, api_key_id=None,
                  bearer_token=None, validate_certs=True, ca_path=None, client_cert=None, client_key=None,
-                 request_timeout=30.0, retries=3, backoff_factor=0.5, warn=None, sleep=time.sleep):
+                 request_timeout=30.0, retries=3, backoff_factor=0.5, warn=None, sleep=time.sleep, ca_data=None,
+                 ca_fingerprint=None):
         self._warn = warn or (lambda message: None)
         self._sleep = sleep
         self.retry_log = []
@@ -335,8 +342,14 @@ class EsClient(object):
         self._current = 0
         self._headers = {"Accept": "application/json"}
         self._set_auth(username, password, api_key, api_key_id, bearer_token)
+        self._fingerprint = _fingerprint(ca_fingerprint) if ca_fingerprint else None
+        if ca_data:
+            ca_path = self._ca_file(ca_data)
         self._verify = ca_path if ca_path else bool(validate_certs)
-        self._warn_if_exposed(validate_certs, ca_path)
+        if self._fingerprint:
+            self._verify = False  # the pin replaces the CA check: the certificate itself must be the one named
+        else:
+            self._warn_if_exposed(validate_certs, ca_path)
         self._cert = (client_cert, client_key) if client_cert else None
         self._sessions = {
             True: self._session(_BoundedRetry(total=retries, connect=retries, read=retries, status=retries,
@@ -348,6 +361,18 @@ class EsClient(object):
                                                backoff_factor=backoff_factor, raise_on_status=False,
                                                respect_retry_after_header=True)),
         }
+
+    @staticmethod
+    def _ca_file(ca_data):
+        """``ca_data`` (PEM text, from a vault) in a private file for the TLS layer, removed when the module exits."""
+        if "-----BEGIN CERTIFICATE-----" not in ca_data:
+            raise ElasticsearchError("ca_data is not a PEM certificate: give the CA's PEM text, from "
+                                     "-----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----")
+        handle, path = tempfile.mkstemp(prefix="mlops-ca-", suffix=".pem")
+        with os.fdopen(handle, "w") as stream:
+            stream.write(ca_data)
+        atexit.register(_remove, path)
+        return path
 
     def _set_auth(self, username, password, api_key, api_key_id, bearer_token):
         """One kind of credentials (their conflicts were refused with the options): basic, API key or bearer."""
@@ -406,7 +431,7 @@ class EsClient(object):
     def _session(self, retry):
         session = requests.Session()
         retry.on_retry = self._record_retry
-        adapter = HTTPAdapter(max_retries=retry)
+        adapter = _PinningAdapter(self._fingerprint, max_retries=retry)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         session.headers.update(self._headers)
@@ -474,10 +499,13 @@ class EsClient(object):
                     warnings.simplefilter("ignore", InsecureRequestWarning)
                     response = session.request(method, url, data=data, headers=headers, timeout=wait)
             except requests.exceptions.SSLError as exc:
+                trust = ("ca_fingerprint is the SHA-256 fingerprint of the certificate the cluster presents"
+                         if self._fingerprint else "ca_path (or ca_data) names the CA that signed the cluster's "
+                         "certificate")
                 raise ElasticsearchError(
-                    "%s %s: TLS connection to %s failed (%s). Check that ca_path names the CA that signed the "
-                    "cluster's certificate, and client_cert/client_key if the cluster requires them"
-                    % (method, path.lstrip("/"), redact_url(base), _short_reason(exc)), method=method, path=path)
+                    "%s %s: TLS connection to %s failed (%s). Check that %s, and client_cert/client_key if the "
+                    "cluster requires them" % (method, path.lstrip("/"), redact_url(base), _short_reason(exc), trust),
+                    method=method, path=path)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 if _never_sent(exc):
                     tried.append("%s (%s)" % (redact_url(base), _short_reason(exc)))
@@ -521,6 +549,36 @@ class EsClient(object):
 
 # a Warning header's value (several are joined with commas): 299, the agent, then the text in quotes
 _WARNING = re.compile(r'299 Elasticsearch-\S+ "((?:[^"\\]|\\.)*)"')
+
+
+class _PinningAdapter(HTTPAdapter):
+    """An adapter that, with a fingerprint, accepts the server's certificate only when its SHA-256 is that one
+    (urllib3's assert_fingerprint), as Elastic's clients do with ssl_assert_fingerprint."""
+
+    def __init__(self, fingerprint, **kwargs):
+        self._pin = fingerprint
+        super(_PinningAdapter, self).__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        if self._pin:
+            kwargs["assert_fingerprint"] = self._pin
+        return super(_PinningAdapter, self).init_poolmanager(*args, **kwargs)
+
+
+def _fingerprint(value):
+    """A SHA-256 fingerprint as 64 hex digits, colons and case as the user likes them."""
+    digits = re.sub(r"[:\s]", "", str(value)).lower()
+    if not re.match(r"[0-9a-f]{64}\Z", digits):
+        raise ElasticsearchError("ca_fingerprint must be the SHA-256 fingerprint of the cluster's certificate: 64 "
+                                 "hex digits, with or without colons, got %d characters" % len(digits))
+    return digits
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 def _positive(name, value):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import socket
+import ssl
 
 import pytest
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mlops.elasticsearch.plugins.module_utils import _client
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import (
-    ElasticsearchError, EsClient, connection_argument_spec, decode_cloud_id, resolve_credentials)
+    CONNECTION_MUTUALLY_EXCLUSIVE, ElasticsearchError, EsClient, connection_argument_spec, decode_cloud_id,
+    resolve_credentials)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 
 from conftest import minimal_job
@@ -349,3 +352,77 @@ def test_deprecation_warnings_are_kept_once(es):
         "compulsory to use a datafeed",
         "Forcing any buffered data to be processed is deprecated, in a future major version it will be compulsory "
         "to use a datafeed"]
+
+
+def _leaf_sha256(paths):
+    """The SHA-256 of the server's own certificate (the first in its chain file), as `openssl x509 -fingerprint`."""
+    with open(paths["cert"]) as stream:
+        text = stream.read()
+    start = text.index("-----BEGIN CERTIFICATE-----")
+    end = text.index("-----END CERTIFICATE-----", start) + len("-----END CERTIFICATE-----")
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(text[start:end])).hexdigest()
+
+
+def test_ca_fingerprint_pins_the_server_certificate(tls_server):
+    server, paths = tls_server
+    digest = _leaf_sha256(paths)
+    colons = ":".join(digest[i:i + 2] for i in range(0, 64, 2)).upper()
+    for given in (digest, colons):
+        client, warnings = _client_for(server.url, ca_fingerprint=given)
+        assert client.request("GET", "/_ml/info")["upgrade_mode"] is False
+        assert warnings == []
+
+
+def test_wrong_ca_fingerprint_fails_and_names_the_option(tls_server):
+    server, _paths = tls_server
+    client, _w = _client_for(server.url, ca_fingerprint="ab" * 32)
+    with pytest.raises(ElasticsearchError) as info:
+        client.request("GET", "/_ml/info")
+    message = str(info.value)
+    assert "TLS connection to https://127.0.0.1:%d failed" % server.port in message
+    assert "ca_fingerprint is the SHA-256" in message
+    assert client.retry_log == []
+
+
+@pytest.mark.parametrize("given", ["abc", "zz" * 32, "ab" * 33])
+def test_malformed_ca_fingerprint_is_refused(given):
+    with pytest.raises(ElasticsearchError, match="ca_fingerprint must be the SHA-256 fingerprint"):
+        _client_for("https://127.0.0.1:9200", ca_fingerprint=given)
+
+
+def test_ca_data_is_the_ca_as_text(tls_server):
+    server, paths = tls_server
+    with open(paths["ca"]) as stream:
+        client, warnings = _client_for(server.url, ca_data=stream.read())
+    assert client.request("GET", "/_ml/info")["upgrade_mode"] is False
+    assert warnings == []
+    with open(paths["other_ca"]) as stream:
+        client, _w = _client_for(server.url, ca_data=stream.read())
+    with pytest.raises(ElasticsearchError, match="certificate verify failed"):
+        client.request("GET", "/_ml/info")
+
+
+def test_ca_data_that_is_not_pem_is_refused():
+    with pytest.raises(ElasticsearchError, match="ca_data is not a PEM certificate"):
+        _client_for("https://127.0.0.1:9200", ca_data="/etc/ssl/ca.pem")
+
+
+@pytest.mark.parametrize("environ,expected", [
+    ({"ELASTICSEARCH_URL": "https://u:9200"}, ["https://u:9200"]),
+    ({"ELASTICSEARCH_ENDPOINTS": "https://e1:9200,https://e2:9200"}, ["https://e1:9200", "https://e2:9200"]),
+    ({"ELASTICSEARCH_HOSTS": "https://h:9200", "ELASTICSEARCH_URL": "https://u:9200"}, ["https://h:9200"]),
+    ({"ELASTICSEARCH_URL": "https://u:9200", "ELASTICSEARCH_ENDPOINTS": "https://e:9200"}, ["https://u:9200"]),
+])
+def test_hosts_env_aliases_and_their_precedence(monkeypatch, environ, expected):
+    for name in ("ELASTICSEARCH_HOSTS", "ELASTICSEARCH_URL", "ELASTICSEARCH_ENDPOINTS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    result = ArgumentSpecValidator(connection_argument_spec()).validate({})
+    assert result.validated_parameters["hosts"] == expected
+
+
+def test_ca_path_and_ca_data_are_exclusive():
+    result = ArgumentSpecValidator(connection_argument_spec(), mutually_exclusive=CONNECTION_MUTUALLY_EXCLUSIVE).validate(
+        {"ca_path": "/etc/ca.pem", "ca_data": "-----BEGIN CERTIFICATE-----"})
+    assert "mutually exclusive: ca_path|ca_data" in " ".join(str(e) for e in result.errors)
