@@ -380,7 +380,7 @@ def test_wrong_ca_fingerprint_fails_and_names_the_option(tls_server):
         client.request("GET", "/_ml/info")
     message = str(info.value)
     assert "TLS connection to https://127.0.0.1:%d failed" % server.port in message
-    assert "ca_fingerprint is the SHA-256" in message
+    assert "ca_fingerprint is the SHA-256" in message and "Fingerprints did not match" in message
     assert client.retry_log == []
 
 
