@@ -65,6 +65,19 @@ class Es:
     def reset(self):
         self.session.post(self.url + "/_emulator/reset", timeout=10).raise_for_status()
 
+    def seed_snapshot(self, job_id, **values):
+        """A model snapshot as an earlier cluster made it (``min_version``, ``timestamp``, ``active``, ...)."""
+        return self.session.post(self.url + "/_emulator/jobs/%s/_snapshots" % job_id, json=values, timeout=10).json()
+
+    def snapshot_by_closing(self, job_id, at=1767225600000):
+        """Open the job, post one record at ``at`` (epoch ms), close it: Elasticsearch persists a model snapshot on that close.
+        Returns the new snapshot's id."""
+        self("POST", "/_ml/anomaly_detectors/%s/_open" % job_id)
+        self("POST", "/_ml/anomaly_detectors/%s/_data" % job_id, raw=json.dumps({"timestamp": at}) + "\n",
+             headers={"Content-Type": "application/x-ndjson"})
+        self("POST", "/_ml/anomaly_detectors/%s/_close" % job_id)
+        return self("GET", "/_ml/anomaly_detectors/" + job_id).json["jobs"][0]["model_snapshot_id"]
+
     def advance(self, duration):
         """Move the emulator's clock forward (a real-time datafeed then reads what became due)."""
         return self.session.post(self.url + "/_emulator/clock", json={"advance": duration}, timeout=10).json()

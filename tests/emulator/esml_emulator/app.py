@@ -222,6 +222,23 @@ ROUTES = {
                              lambda c: preflight.validate_detector(c.object_body())),
     "ml.estimate_model_memory": ("cluster:admin/xpack/ml/job/estimate_model_memory", MANAGE,
                                  lambda c: preflight.estimate(c.object_body())),
+    "ml.get_model_snapshots": ("cluster:monitor/xpack/ml/job/model_snapshots/get", MONITOR,
+                               lambda c: c.cluster.snapshots.get(c.args["job_id"], c.args.get("snapshot_id"), c.params,
+                                                                 c.body())),
+    "ml.update_model_snapshot": ("cluster:admin/xpack/ml/job/model_snapshots/update", MANAGE,
+                                 lambda c: c.cluster.snapshots.update(c.args["job_id"], c.args["snapshot_id"],
+                                                                      c.body())),
+    "ml.delete_model_snapshot": ("cluster:admin/xpack/ml/job/model_snapshots/delete", MANAGE,
+                                 lambda c: c.cluster.snapshots.delete(c.args["job_id"], c.args["snapshot_id"])),
+    "ml.revert_model_snapshot": ("cluster:admin/xpack/ml/job/model_snapshots/revert", MANAGE,
+                                 lambda c: c.cluster.snapshots.revert(c.args["job_id"], c.args["snapshot_id"], c.params,
+                                                                      c.body())),
+    "ml.upgrade_job_snapshot": ("cluster:admin/xpack/ml/job/model_snapshots/upgrade", MANAGE,
+                                lambda c: c.cluster.snapshots.upgrade(c.args["job_id"], c.args["snapshot_id"], c.params)),
+    "ml.get_model_snapshot_upgrade_stats": ("cluster:monitor/xpack/ml/job/model_snapshots/upgrade/stats/get", MONITOR,
+                                            lambda c: c.cluster.snapshots.upgrade_stats(c.args["job_id"],
+                                                                                        c.args["snapshot_id"])),
+    "ml.set_upgrade_mode": ("cluster:admin/xpack/ml/upgrade_mode", MANAGE, lambda c: c.cluster.set_upgrade_mode(c.params)),
     "cluster.put_settings": ("cluster:admin/settings/update", ["manage", "all"],
                              lambda c: c.cluster.cluster_settings.put(c.object_body())),
     "cluster.get_settings": ("cluster:monitor/settings", ["monitor", "manage", "all"],
@@ -245,6 +262,23 @@ ROUTES = {
     "field_caps": ("indices:data/read/field_caps", INDEX_READ,
                    lambda c: c.cluster.indices.field_caps(c.args.get("index"), c.params, c.body())),
 }
+
+# ES MlUpgradeModeActionFilter: the actions that reach ML's internal indices, refused (429) in upgrade mode. Of its
+# list, those the emulator serves; reading and the snapshot upgrade itself are allowed.
+UPGRADE_MODE_REFUSED = frozenset((
+    "cluster:admin/xpack/ml/job/put", "cluster:admin/xpack/ml/job/update", "cluster:admin/xpack/ml/job/delete",
+    "cluster:admin/xpack/ml/job/open", "cluster:admin/xpack/ml/job/flush", "cluster:admin/xpack/ml/job/close",
+    "cluster:admin/xpack/ml/job/data/post",
+    "cluster:admin/xpack/ml/job/model_snapshots/revert", "cluster:admin/xpack/ml/job/model_snapshots/update",
+    "cluster:admin/xpack/ml/job/model_snapshots/delete",
+    "cluster:admin/xpack/ml/datafeeds/put", "cluster:admin/xpack/ml/datafeeds/update",
+    "cluster:admin/xpack/ml/datafeeds/delete", "cluster:admin/xpack/ml/datafeed/start",
+    "cluster:admin/xpack/ml/datafeed/stop",
+    "cluster:admin/xpack/ml/filters/put", "cluster:admin/xpack/ml/filters/update", "cluster:admin/xpack/ml/filters/delete",
+    "cluster:admin/xpack/ml/calendars/put", "cluster:admin/xpack/ml/calendars/jobs/update",
+    "cluster:admin/xpack/ml/calendars/events/post", "cluster:admin/xpack/ml/calendars/delete",
+    "cluster:admin/xpack/ml/calendars/events/delete",
+))
 
 # Keys the open/close/start/stop endpoints also take in the body (ES Rest*JobAction handlers).
 BODY_PARAMS = {
@@ -510,6 +544,9 @@ class Emulator:
                 principal = self._secondary(request) or principal
             params = self._params(request, endpoint)
             with self.cluster.lock:
+                if self.cluster.upgrade_mode and ROUTES[endpoint][0] in UPGRADE_MODE_REFUSED:
+                    raise StatusException("Cannot perform %s action while upgrade mode is enabled" % ROUTES[endpoint][0],
+                                          status=429)
                 self.cluster.tick()
                 call = Call(self.cluster, request, args, params, principal)
                 payload = ROUTES[endpoint][2](call)
@@ -634,6 +671,13 @@ class Emulator:
             try:
                 with self.cluster.lock:
                     return self._json(self.cluster.jobs.set_runtime(job_id, body or {}))
+            except EsException as exc:
+                return self._error(exc)
+        if path.startswith("/jobs/") and path.endswith("/_snapshots") and method == "POST":
+            job_id = path[len("/jobs/"):-len("/_snapshots")]
+            try:
+                with self.cluster.lock:
+                    return self._json(self.cluster.snapshots.seed(job_id, body or {}))
             except EsException as exc:
                 return self._error(exc)
         return self._json({"error": "unknown emulator control [%s %s]" % (method, path)}, status=404)

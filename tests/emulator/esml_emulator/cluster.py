@@ -19,6 +19,7 @@ from .filters import FilterStore
 from .indices import IndexStore
 from .job_store import JobStore
 from .settings_store import SettingsStore
+from .snapshots import SnapshotStore
 from .task_store import TaskStore
 
 
@@ -35,6 +36,7 @@ class Settings:
         self.task_held_for_reads = 0
         self.datafeed_lookback_ms = 0  # how long a datafeed with an end time runs before it stops
         self.ml_node_memory_mb = 0  # the ML node's memory for jobs; 0: not checked
+        self.snapshot_upgrade_ms = 0  # how long a model snapshot upgrade runs
 
     def update(self, values):
         for key, value in values.items():
@@ -62,6 +64,8 @@ class Cluster:
             self.datafeeds = DatafeedStore(self)
             self.calendars = CalendarStore(self)
             self.filters = FilterStore(self)
+            self.snapshots = SnapshotStore(self)
+            self.upgrade_mode = False  # POST _ml/set_upgrade_mode
 
     def now_ms(self):
         """The cluster's time in epoch ms: the machine's, plus what the tests advanced it by."""
@@ -77,6 +81,7 @@ class Cluster:
             clock = time.monotonic()
             for task in self.tasks.due(clock):
                 self.jobs.finish(task)
+            self.snapshots.finish_due(clock)
             self.indices.refresh_all()
             self.jobs.assign_waiting()
             self.datafeeds.run()
@@ -109,6 +114,23 @@ class Cluster:
                 self.lock.acquire()
         self.tick()
 
+    def wait_until(self, due):
+        """Block the calling request (not the cluster) until the monotonic time ``due``, then tick."""
+        while due > time.monotonic():
+            self.lock.release()
+            try:
+                time.sleep(min(0.05, max(0.0, due - time.monotonic())))
+            finally:
+                self.lock.acquire()
+        self.tick()
+
+    def set_upgrade_mode(self, params):
+        """ES TransportSetUpgradeModeAction: the same value again is acknowledged at once; on, every job and datafeed
+        task loses its node (they stay opened and started, awaiting the upgrade) and the actions that reach ML state
+        are refused (MlUpgradeModeActionFilter); off, they are assigned again."""
+        self.upgrade_mode = bool(params.get("enabled", False))  # the spec's default: false
+        return {"acknowledged": True}
+
     def _effective_limit_mb(self, limit):
         """The largest model memory limit a job could open with: the ML node's memory less the node's native code
         (30mb) and the job's process (10mb), capped by xpack.ml.max_model_memory_limit (ES TransportMlInfoAction)."""
@@ -129,7 +151,7 @@ class Cluster:
                 },
                 "datafeeds": {"scroll_size": 1000},
             },
-            "upgrade_mode": False,
+            "upgrade_mode": self.upgrade_mode,
             "native_code": {"version": self.settings.version, "build_hash": "a1b2c3d4e5f6a7"},
             "limits": {"effective_max_model_memory_limit": "%dmb" % self._effective_limit_mb(limit),
                        "total_ml_memory": "%dmb" % (self.settings.ml_node_memory_mb or 24576)},

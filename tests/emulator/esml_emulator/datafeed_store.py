@@ -13,7 +13,7 @@ from . import jobs as jobs_config
 from .errors import (IllegalArgument, IndexNotFound, ResourceAlreadyExists, ResourceNotFound, SecurityException,
                      ValidationFailed, bad_request, conflict, missing_datafeed)
 from .indices import AGGREGATABLE, epoch_of, flat_fields, value_at
-from .node import NODE, expand
+from .node import AWAITING_UPGRADE, NODE, expand
 from .query import matches
 from .values import invalid_id_message, parse_date_param, parse_time, valid_id
 
@@ -62,7 +62,10 @@ class DatafeedStore:
         self.auth.pop(df_id, None)
 
     def run(self):
-        """Every started datafeed reads what has become searchable since its last search (real time)."""
+        """Every started datafeed reads what has become searchable since its last search (real time); none does in
+        upgrade mode, where their tasks have no node."""
+        if self.cluster.upgrade_mode:
+            return
         for df_id in list(self.runtime):
             self.catch_up(df_id)
 
@@ -115,11 +118,11 @@ class DatafeedStore:
         out = {"datafeed_id": df_id, "state": rt.state}
         if rt.state != "stopped":
             job_rt = self.cluster.jobs.runtime[job_id]
-            if job_rt.node is not None:
+            if job_rt.node is not None and not self.cluster.upgrade_mode:
                 node = dict(NODE)
                 node["attributes"] = {k: v for k, v in NODE["attributes"].items() if k.startswith("ml.")}
                 out["node"] = node
-            out["assignment_explanation"] = ""
+            out["assignment_explanation"] = AWAITING_UPGRADE if self.cluster.upgrade_mode else ""
         out["timing_stats"] = {"job_id": job_id, "search_count": rt.search_count, "bucket_count": 0,
                                "total_search_time_ms": float(rt.search_count * 5),
                                "exponential_average_search_time_per_hour_ms": 0.0}

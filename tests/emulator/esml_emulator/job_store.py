@@ -10,7 +10,7 @@ from . import jobs
 from .errors import (EsException, IllegalArgument, ParseException, ResourceAlreadyExists, StatusException,
                      bad_request, conflict, missing_job)
 from .datafeed_store import check_read
-from .node import ML_CONFIG_VERSION, NODE, NODE_ID, expand
+from .node import AWAITING_UPGRADE, ML_CONFIG_VERSION, NODE, NODE_ID, expand
 from .values import MIB, epoch_or_iso_ms, parse_date_param, parse_time
 
 
@@ -23,6 +23,7 @@ class JobRuntime:
         self.counts = {}
         self.model_bytes = 0
         self.memory_status = "ok"
+        self.persisted_count = None  # processed_record_count when the model state was last persisted
 
 
 def _empty_counts(job_id):
@@ -68,6 +69,8 @@ class JobStore:  # pylint: disable=too-many-public-methods
             rt.counts = _empty_counts(task.job_id)
             rt.model_bytes = 0
             rt.memory_status = "ok"
+            rt.persisted_count = None
+            self.cluster.snapshots.remove_job(task.job_id)  # reset deletes the model state with the results
             for key in ("model_snapshot_id", "finished_time", "blocked", "model_snapshot_min_version"):
                 job.pop(key, None)
 
@@ -75,6 +78,7 @@ class JobStore:  # pylint: disable=too-many-public-methods
         self.cluster.calendars.remove_job(job_id)  # calendars drop the job's id (ES TransportUpdateCalendarJobAction)
         self.configs.pop(job_id, None)
         self.runtime.pop(job_id, None)
+        self.cluster.snapshots.remove_job(job_id)
         df_id = self.cluster.datafeeds.of_job(job_id)
         if df_id:
             self.cluster.datafeeds.remove(df_id)
@@ -145,9 +149,9 @@ class JobStore:  # pylint: disable=too-many-public-methods
         out["forecasts_stats"] = {"total": 0, "forecasted_jobs": 0}
         out["state"] = rt.state
         if rt.state != "closed":
-            if rt.node is not None:
+            if rt.node is not None and not self.cluster.upgrade_mode:
                 out["node"] = dict(NODE)
-            out["assignment_explanation"] = rt.explanation or ""
+            out["assignment_explanation"] = AWAITING_UPGRADE if self.cluster.upgrade_mode else rt.explanation or ""
             if rt.opened_at is not None:
                 out["open_time"] = "%ds" % int(time.time() - rt.opened_at)
         buckets = counts.get("bucket_count", 0)
@@ -260,9 +264,8 @@ class JobStore:  # pylint: disable=too-many-public-methods
         if rt is None or rt.state == "closed":
             return
         job = self.configs[job_id]
-        if rt.counts.get("processed_record_count") and rt.node is not None:
-            job["model_snapshot_id"] = str(int(time.time()))
-            job["model_snapshot_min_version"] = "8.3.0"
+        if rt.node is not None:
+            self.cluster.snapshots.persist_on_close(job_id, rt)
         if rt.node is not None:
             job["finished_time"] = self.cluster.now_ms()
         rt.state, rt.node, rt.explanation, rt.opened_at = "closed", None, None, None

@@ -16,6 +16,8 @@ NODE = {
                    "ml.config_version": "12.0.0", "xpack.installed": "true"},
 }
 ML_CONFIG_VERSION = "12.0.0"
+# ES MlTasks.AWAITING_UPGRADE: the assignment explanation of every ML task while upgrade mode is on
+AWAITING_UPGRADE = "persistent task cannot be assigned while upgrade mode is enabled."
 
 
 def now_ms():
