@@ -106,6 +106,15 @@ options:
       - If not set, the value of the E(ELASTICSEARCH_RETRIES) environment variable is used.
     type: int
     default: 3
+  upgrade_mode_wait:
+    description:
+      - Seconds to keep trying, every 5 seconds, a request that Elasticsearch refuses because machine learning is in
+        upgrade mode (HTTP 429, C(... action while upgrade mode is enabled)). Such a request was refused before it
+        ran, so trying it again is safe for every kind of call.
+      - V(0) fails at once with a message that says upgrade mode is on and how to end it
+        (M(mlops.elasticsearch.ml_upgrade_mode)).
+    type: float
+    default: 0
 requirements:
   - requests >= 2.25 (on the host that runs the module)
 notes:

@@ -48,6 +48,9 @@ REJECTED_STATUSES = frozenset((503,))
 # The 429s that pass: a full thread pool queue, a tripped circuit breaker. Any other 429 is ES's answer for this
 # request, such as "no ML nodes with sufficient capacity" (a status_exception), and waiting does not change it.
 TRANSIENT_429 = frozenset(("es_rejected_execution_exception", "circuit_breaking_exception"))
+# ES MlUpgradeModeActionFilter's 429: "Cannot perform <action> action while upgrade mode is enabled"
+UPGRADE_MODE_WORDS = "while upgrade mode is enabled"
+UPGRADE_MODE_POLL = 5.0  # seconds between tries while waiting for upgrade mode to end (upgrade_mode_wait)
 RETRY_AFTER_MAX = 30.0
 
 
@@ -71,6 +74,7 @@ def connection_argument_spec():
         client_key=dict(type="path", no_log=False, fallback=(env_fallback, ["ELASTICSEARCH_CLIENT_KEY"])),
         request_timeout=dict(type="float", default=30.0, fallback=(env_fallback, ["ELASTICSEARCH_REQUEST_TIMEOUT"])),
         retries=dict(type="int", default=3, fallback=(env_fallback, ["ELASTICSEARCH_RETRIES"])),
+        upgrade_mode_wait=dict(type="float", default=0.0),
     )
 
 
@@ -192,6 +196,11 @@ class ElasticsearchError(Exception):
             message += ". Elasticsearch did not accept the credentials (%s); check them, or their environment " \
                        "variables ELASTICSEARCH_USERNAME/ELASTICSEARCH_PASSWORD, ELASTICSEARCH_API_KEY, " \
                        "ELASTICSEARCH_BEARER_TOKEN" % _auth_words(auth_kind)
+        elif status == 429 and UPGRADE_MODE_WORDS in (root_reason or ""):
+            message += ". Machine learning is in upgrade mode (set for a cluster upgrade or a restore): jobs, " \
+                       "datafeeds and their state cannot change until it is turned off. Wait for the upgrade to finish " \
+                       "(upgrade_mode_wait waits up to that many seconds), or turn it off with " \
+                       "mlops.elasticsearch.ml_upgrade_mode (enabled: false)"
         elif status == 403:
             privilege = _privilege_needed(method, root_reason or "")
             message += ". The credentials (%s) lack the cluster privilege %s; grant it (or the " \
@@ -316,9 +325,15 @@ class EsClient(object):
     def __init__(self, hosts=None, cloud_id=None, username=None, password=None, api_key=None, api_key_id=None,
                  bearer_token=None, validate_certs=True, ca_path=None, client_cert=None, client_key=None,
                  request_timeout=30.0, retries=3, backoff_factor=0.5, warn=None, sleep=time.sleep, ca_data=None,
-                 ca_fingerprint=None):
+                 ca_fingerprint=None, upgrade_mode_wait=0.0, clock=time.monotonic):
         self._warn = warn or (lambda message: None)
         self._sleep = sleep
+        self._clock = clock
+        if isinstance(upgrade_mode_wait, bool) or not isinstance(upgrade_mode_wait, (int, float)) \
+                or not math.isfinite(upgrade_mode_wait) or upgrade_mode_wait < 0:
+            raise ElasticsearchError("upgrade_mode_wait must be a number of seconds, 0 or more, got %r"
+                                     % (upgrade_mode_wait,))
+        self.upgrade_mode_wait = float(upgrade_mode_wait)
         self.retry_log = []
         self.deprecations = []  # Elasticsearch's deprecation warnings, once each (see _note_deprecations)
         self.request_timeout = _positive("request_timeout", request_timeout)
@@ -476,8 +491,15 @@ class EsClient(object):
                 headers["Content-Type"] = "application/json"
         wait = self.request_timeout if timeout is None else max(float(timeout), self.request_timeout)
         attempt = 0
+        upgrade_deadline = self._clock() + self.upgrade_mode_wait
         while True:
             response = self._send(method, path, query, data, headers, idempotent, wait)
+            if response.status_code == 429 and _in_upgrade_mode(response) and self._clock() < upgrade_deadline:
+                # refused before it ran (ES MlUpgradeModeActionFilter), so sending it again is safe at any kind
+                self.retry_log.append(dict(method=method, path=urlsplit(response.url or "").path,
+                                           reason="HTTP 429, ML upgrade mode"))
+                self._sleep(min(UPGRADE_MODE_POLL, max(0.0, upgrade_deadline - self._clock())))
+                continue
             if response.status_code != 429 or attempt >= self.retries or not _transient_429(response):
                 return self._decode(method, path, response, ok_statuses, not_found_ok)
             self._record_retry(method, response.url, 429, None)
@@ -617,6 +639,14 @@ def _transient_429(response):
     roots = error.get("root_cause") or []
     types = set([error.get("type")] + [r.get("type") for r in roots if isinstance(r, dict)])
     return bool(types & TRANSIENT_429)
+
+
+def _in_upgrade_mode(response):
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(error, dict) and UPGRADE_MODE_WORDS in str(error.get("reason") or "")
 
 
 def _retry_after(response, backoff):

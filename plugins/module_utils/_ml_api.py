@@ -60,6 +60,15 @@ ENDPOINTS = {
     "ml.validate_detector": ("POST", True),
     "ml.estimate_model_memory": ("POST", True),
     "ml.preview_datafeed": ("POST", True),
+    "ml.get_model_snapshots": ("GET", True),
+    "ml.update_model_snapshot": ("POST", True),
+    "ml.delete_model_snapshot": ("DELETE", False),
+    # a revert that lands twice leaves the same active snapshot, but the second would delete results written
+    # in between: read back instead of resending
+    "ml.revert_model_snapshot": ("POST", False),
+    "ml.upgrade_job_snapshot": ("POST", False),
+    "ml.get_model_snapshot_upgrade_stats": ("GET", True),
+    "ml.set_upgrade_mode": ("POST", True),
 }
 
 
@@ -241,6 +250,41 @@ class MlApi(object):
 
     def delete_filter(self, filter_id):
         return self._call("ml.delete_filter", path_of(*FILTERS, filter_id))
+
+    # -- model snapshots -------------------------------------------------------------------------------------
+
+    def get_model_snapshots(self, job_id, snapshot_id=None, from_=None, size=None, start=None, end=None, sort=None,
+                            desc=None, not_found_ok=False):
+        path = (path_of(*JOBS, job_id, "model_snapshots", snapshot_id) if snapshot_id
+                else path_of(*JOBS, job_id, "model_snapshots"))
+        return self._call("ml.get_model_snapshots", path,
+                          _params(size=size, start=start, end=end, sort=sort, desc=desc, **{"from": from_}),
+                          not_found_ok=not_found_ok)
+
+    def update_model_snapshot(self, job_id, snapshot_id, body):
+        return self._call("ml.update_model_snapshot", path_of(*JOBS, job_id, "model_snapshots", snapshot_id, "_update"),
+                          body=body)
+
+    def delete_model_snapshot(self, job_id, snapshot_id):
+        return self._call("ml.delete_model_snapshot", path_of(*JOBS, job_id, "model_snapshots", snapshot_id))
+
+    def revert_model_snapshot(self, job_id, snapshot_id, delete_intervening_results=None):
+        return self._call("ml.revert_model_snapshot", path_of(*JOBS, job_id, "model_snapshots", snapshot_id, "_revert"),
+                          _params(delete_intervening_results=delete_intervening_results))
+
+    def upgrade_job_snapshot(self, job_id, snapshot_id, wait_for_completion=None, timeout=None):
+        return self._call("ml.upgrade_job_snapshot", path_of(*JOBS, job_id, "model_snapshots", snapshot_id, "_upgrade"),
+                          _params(wait_for_completion=wait_for_completion, timeout=timeout),
+                          timeout=_seconds_or_none(timeout))
+
+    def get_model_snapshot_upgrade_stats(self, job_id, snapshot_id, allow_no_match=None):
+        return self._call("ml.get_model_snapshot_upgrade_stats",
+                          path_of(*JOBS, job_id, "model_snapshots", snapshot_id, "_upgrade", "_stats"),
+                          _params(allow_no_match=allow_no_match))
+
+    def set_upgrade_mode(self, enabled, timeout=None):
+        return self._call("ml.set_upgrade_mode", path_of("_ml", "set_upgrade_mode"),
+                          _params(enabled=enabled, timeout=timeout), timeout=_seconds_or_none(timeout))
 
     # -- cluster ---------------------------------------------------------------------------------------------
 
