@@ -2,7 +2,8 @@
 # Copyright (c) 2026, mlops.elasticsearch contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Read-only views of jobs and datafeeds for the _info modules, in a fixed number of requests.
+"""Read-only views of jobs, datafeeds, calendars, filters and model snapshots for the _info modules, in a fixed
+number of requests.
 
 Jobs: one GET for the configs, one for their stats, one for every datafeed's stats (matched to
 its job through ``timing_stats.job_id``), however many jobs there are. Datafeeds: two GETs.
@@ -12,6 +13,8 @@ Python versions supported: 3.9 and later.
 """
 
 from __future__ import annotations
+
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._model_snapshot import previous_major, version_below
 
 JOB_STATS_KEYS = ("state", "node", "assignment_explanation", "open_time", "data_counts", "model_size_stats",
                   "forecasts_stats", "timing_stats")
@@ -82,3 +85,25 @@ def calendars_info(api, params):
         for calendar in calendars:
             calendar["events"] = [e for e in events if e.get("calendar_id") == calendar["calendar_id"]]
     return {"changed": False, "calendars": calendars, "count": len(calendars)}
+
+
+def snapshots_info(api, params):
+    """One job's model snapshots (a time range, sorted), which is active, which are older than the Upgrade
+    Assistant's floor, and the upgrades running: four requests (the job, its snapshots, the cluster's version, the
+    upgrade stats)."""
+    job_id = params["job_id"]
+    job = api.job(job_id)
+    if job is None:
+        return {"changed": False, "job_exists": False, "snapshots": [], "count": 0, "active_snapshot_id": None,
+                "upgrades": []}
+    found = api.get_model_snapshots(job_id, params.get("snapshot_id"), size=10000, start=params.get("start"),
+                                    end=params.get("end"), sort=params.get("sort"), desc=params.get("desc") or None)
+    floor = params.get("min_version") or previous_major(api.client.request("GET", "/")["version"]["number"])
+    active = job.get("model_snapshot_id")
+    snapshots = []
+    for snapshot in found.get("model_snapshots") or []:
+        snapshots.append(dict(snapshot, active=snapshot["snapshot_id"] == active,
+                              needs_upgrade=version_below(snapshot.get("min_version", "0"), floor)))
+    upgrades = api.get_model_snapshot_upgrade_stats(job_id, "_all").get("model_snapshot_upgrades") or []
+    return {"changed": False, "job_exists": True, "snapshots": snapshots, "count": found.get("count", len(snapshots)),
+            "active_snapshot_id": active, "min_version": floor, "upgrades": upgrades}

@@ -225,6 +225,50 @@ def filter_spec():
     )
 
 
+SNAPSHOT_STATES = ("present", "reverted", "upgraded", "absent")
+SNAPSHOT_SELECTORS = ("snapshot_id", "latest_before", "matching_description")
+
+
+def model_snapshot_spec():
+    """ml_model_snapshot's options."""
+    return dict(
+        job_id=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=list(SNAPSHOT_STATES)),
+        snapshot_id=dict(type="str"),
+        latest_before=dict(type="str"),
+        matching_description=dict(type="str"),
+        keep_newest=dict(type="int"),
+        description=dict(type="str"),
+        retain=dict(type="bool"),
+        delete_intervening_results=dict(type="bool", default=False),
+        restart=dict(type="bool", default=True),
+        min_version=dict(type="str"),
+        wait_for_completion=dict(type="bool", default=True),
+        timeout=dict(type="str", default="30m"),
+    )
+
+
+def model_snapshot_info_spec():
+    """ml_model_snapshot_info's options."""
+    return dict(
+        job_id=dict(type="str", required=True),
+        snapshot_id=dict(type="str"),
+        start=dict(type="str"),
+        end=dict(type="str"),
+        sort=dict(type="str", default="timestamp"),
+        desc=dict(type="bool", default=False),
+        min_version=dict(type="str"),
+    )
+
+
+def upgrade_mode_spec():
+    """ml_upgrade_mode's options."""
+    return dict(
+        enabled=dict(type="bool", required=True),
+        timeout=dict(type="str", default="30s"),
+    )
+
+
 def anomaly_jobs_spec():
     """ml_anomaly_jobs' options (each element of ``jobs`` is checked against ``bulk_job_spec``)."""
     return dict(
