@@ -16,14 +16,15 @@ Python versions supported: 3.9 and later.
 
 from __future__ import annotations
 
-from ansible_collections.mlops.elasticsearch.plugins.module_utils import _anomaly_job, _datafeed
+from ansible_collections.mlops.elasticsearch.plugins.module_utils import _anomaly_job, _datafeed, _model_snapshot
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import ElasticsearchError
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
     ConfigError, bulk_job_spec, given, job_datafeed_config_spec, validate)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._preflight import Preflight
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
 
-READ_ONLY_CALLS = ("info", "validate_job", "validate_detector", "estimate_model_memory", "preview_datafeed")
+READ_ONLY_CALLS = ("info", "validate_job", "validate_detector", "estimate_model_memory", "preview_datafeed",
+                   "get_model_snapshots")
 SHOWN_FAILURES = 5  # failures quoted in full in the message; the rest are counted, grouped by their reason
 
 
@@ -129,6 +130,8 @@ def declared(jobs):
         job["config"] = config if job.get("config") is not None else None
         if job["state"] != "absent" and job["config"] is None:
             raise ConfigError("%s: config is required unless state is absent" % where)
+        if job.get("keep_snapshots") is not None and job["keep_snapshots"] < 0:
+            raise ConfigError("%s: keep_snapshots must be a number of snapshots, 0 or more" % where)
         feed = job.get("datafeed")
         if feed is not None and feed.get("state") == "started" and job["state"] != "opened":
             raise ConfigError("%s: a started datafeed needs its job opened" % where)
@@ -170,6 +173,9 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
     """Converge every declared job (and datafeed), then prune the managed group if one is named."""
     warn = warn or (lambda message: None)
     jobs = declared(params.get("jobs") or [])
+    keep_default = params.get("keep_snapshots")
+    if keep_default is not None and keep_default < 0:
+        raise ConfigError("keep_snapshots must be a number of snapshots, 0 or more")
     cached = CachedApi(api)
     cached.prefetch()
     # one set of checks for the whole converge: _ml/info is read once, whatever the number of jobs
@@ -187,6 +193,10 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
                                                   check_mode, diff_mode, warn, checks=checks)
                 entry["datafeed"].pop("preflight", None)
             entry.pop("preflight", None)  # the converge's checks are reported once, for all jobs
+            keep = job.get("keep_snapshots") if job.get("keep_snapshots") is not None else keep_default
+            if keep is not None and job["state"] != "absent":
+                entry["snapshots"] = _model_snapshot.run(
+                    cached, dict(job_id=job["job_id"], state="absent", keep_newest=keep), check_mode, diff_mode, warn)
         except (ElasticsearchError, ReconcileError, ConfigError) as exc:
             entry["failed"] = True
             entry["msg"] = str(exc)
@@ -197,7 +207,8 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
     group = params.get("managed_group")
     if group and not failures:
         pruned = _prune(cached, group, set(j["job_id"] for j in jobs), params, check_mode, diff_mode, warn, diffs)
-    changed = any(r.get("changed") or (r.get("datafeed") or {}).get("changed") for r in results + pruned)
+    changed = any(r.get("changed") or (r.get("datafeed") or {}).get("changed") or (r.get("snapshots") or {}).get("changed")
+                  for r in results + pruned)
     out = {"changed": changed, "results": results, "pruned": pruned}
     if checks.report:
         out["preflight"] = checks.report
@@ -251,13 +262,17 @@ def _merge_diff(diffs, job_id, entry):
     """One diff for the whole converge, keyed by job id (each entry keeps its own too)."""
     diff = entry.get("diff")
     feed_diff = (entry.get("datafeed") or {}).get("diff")
+    snapshots = entry.get("snapshots") or {}
     if diff is None and feed_diff is None:
         return
-    if entry.get("changed") or (entry.get("datafeed") or {}).get("changed"):
+    if entry.get("changed") or (entry.get("datafeed") or {}).get("changed") or snapshots.get("changed"):
         before = dict((diff or {}).get("before") or {})
         after = dict((diff or {}).get("after") or {})
         if feed_diff is not None:
             before["datafeed"] = feed_diff.get("before")
             after["datafeed"] = feed_diff.get("after")
+        if snapshots.get("changed") and snapshots.get("diff"):
+            before["model_snapshots"] = snapshots["diff"]["before"].get("snapshots")
+            after["model_snapshots"] = snapshots["diff"]["after"].get("snapshots")
         diffs["before"][job_id] = before
         diffs["after"][job_id] = after

@@ -116,9 +116,15 @@ def select(snapshots, declared):
         matching = [s for s in snapshots if s.get("description") == declared.matching_description]
         return max(matching, key=lambda s: s["timestamp"]) if matching else None
     if declared.selector == "latest_before":
-        earlier = [s for s in snapshots if s["timestamp"] < declared.before_ms]
-        return max(earlier, key=lambda s: s["timestamp"]) if earlier else None
+        earlier = [s for s in snapshots if _data_time(s) < declared.before_ms]
+        return max(earlier, key=lambda s: (_data_time(s), s["timestamp"])) if earlier else None
     return None
+
+
+def _data_time(snapshot):
+    """How far the snapshot's model had seen: its latest record's time (the time it was taken when it has none)."""
+    latest = snapshot.get("latest_record_time_stamp")
+    return latest if isinstance(latest, (int, float)) else snapshot["timestamp"]
 
 
 def _selector_words(declared):
@@ -126,7 +132,7 @@ def _selector_words(declared):
         return "snapshot [%s]" % declared.snapshot_id
     if declared.selector == "matching_description":
         return "a snapshot described %r" % declared.matching_description
-    return "a snapshot taken before %s" % declared.latest_before
+    return "a snapshot whose data ends before %s" % declared.latest_before
 
 
 def _missing(current, declared):
@@ -174,7 +180,7 @@ def _plan_absent(out, current, declared, active):
     if declared.keep_newest is not None:
         unretained = sorted((s for s in current.snapshots if not s.get("retain")), key=lambda s: s["timestamp"],
                             reverse=True)
-        doomed = [s["snapshot_id"] for s in unretained[declared.keep_newest:] if s["snapshot_id"] != active]
+        doomed = [s["snapshot_id"] for s in reversed(unretained[declared.keep_newest:]) if s["snapshot_id"] != active]
     else:
         doomed = [declared.snapshot_id] if declared.snapshot_id in by_id else []
         if doomed and declared.snapshot_id == active:

@@ -277,6 +277,7 @@ def anomaly_jobs_spec():
         prune_force=dict(type="bool", default=False),
         preflight=dict(type="bool", default=True),
         preflight_window=dict(type="str", default="1d"),
+        keep_snapshots=dict(type="int"),
     )
 
 
@@ -303,6 +304,7 @@ def bulk_job_spec():
         config=dict(type="dict", options=config),
         recreate=dict(type="bool", default=False),
         force=dict(type="bool", default=False),
+        keep_snapshots=dict(type="int"),
         datafeed=dict(type="dict", options=dict(
             datafeed_id=dict(type="str"),
             state=dict(type="str", choices=list(DATAFEED_STATES)),

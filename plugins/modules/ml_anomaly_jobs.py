@@ -37,7 +37,8 @@ options:
   jobs:
     description:
       - The jobs. Each takes C(job_id), C(state) (V(opened) by default, or V(present), V(closed), V(absent)),
-        C(config) (the job's body, required unless C(state) is V(absent)), C(recreate), C(force), and an optional
+        C(config) (the job's body, required unless C(state) is V(absent)), C(recreate), C(force), C(keep_snapshots)
+        (see O(keep_snapshots)), and an optional
         C(datafeed) with C(config), C(datafeed_id), C(state) (V(started) when the job is opened, else V(stopped)),
         C(start) and C(end). See M(mlops.elasticsearch.ml_anomaly_job) and M(mlops.elasticsearch.ml_datafeed).
       - Each entry is checked and converted as those modules' options are, before any request. C(recreate) of
@@ -57,6 +58,14 @@ options:
     description: Force the removal of failed jobs when pruning.
     type: bool
     default: false
+  keep_snapshots:
+    description:
+      - A model snapshot retention policy, off when not set. After a job is converged, its model snapshots that are
+        not retained are deleted except the newest O(keep_snapshots) of them; the job's active snapshot and retained
+        snapshots are never deleted (M(mlops.elasticsearch.ml_model_snapshot) with C(state=absent) and
+        C(keep_newest)). A job's own C(keep_snapshots) wins over this one.
+      - Each job with a policy costs two read requests (its job and its snapshots) and one delete per snapshot.
+    type: int
 seealso:
   - module: mlops.elasticsearch.ml_anomaly_job
   - module: mlops.elasticsearch.ml_datafeed
@@ -93,7 +102,8 @@ preflight:
 results:
   description:
     - One entry per declared job, as M(mlops.elasticsearch.ml_anomaly_job) returns it (C(changed), C(actions),
-      C(changes), C(state), C(job), C(diff)), with its datafeed's result under C(datafeed); C(failed) and C(msg)
+      C(changes), C(state), C(job), C(diff)), with its datafeed's result under C(datafeed) and, with a snapshot
+      retention policy, what it deleted under C(snapshots); C(failed) and C(msg)
       for a job that could not be converged. When the task fails, C(job) (the job's body) is left out of every
       entry, so that the failure Ansible prints stays readable.
   returned: always

@@ -52,7 +52,9 @@ options:
     type: str
   latest_before:
     description:
-      - Chooses the newest snapshot taken before this time (ISO 8601, epoch milliseconds, or V(now) for the newest).
+      - Chooses the newest snapshot whose model had seen no data from this time on, the model as it was before,
+        say, an outage. Its C(latest_record_time_stamp) (or, when it has none, the time it was taken) is earlier.
+      - ISO 8601, epoch milliseconds, or V(now) for the newest snapshot.
       - Not with O(state=absent), which would delete another snapshot on every run.
     type: str
   matching_description:

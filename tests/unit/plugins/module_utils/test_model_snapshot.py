@@ -58,11 +58,13 @@ def test_present_sets_description_and_retain_then_is_a_noop(es):
 
 
 def test_selectors_choose_the_newest_match(es):
-    active = _three(es)
+    active = _three(es)  # the active one's data ends 2026-01-01; the seeded ones carry no record time
     assert _run(es, latest_before="2023-11-16T00:00:00Z")["snapshot"]["snapshot_id"] == "1001"
+    assert _run(es, latest_before="2026-01-01T00:00:00Z")["snapshot"]["snapshot_id"] == "1001"
+    assert _run(es, latest_before="2026-01-01T00:00:00.001Z")["snapshot"]["snapshot_id"] == active
     assert _run(es, latest_before="now")["snapshot"]["snapshot_id"] == active
     assert _run(es, matching_description="old")["snapshot"]["snapshot_id"] == "1000"
-    with pytest.raises(ReconcileError, match=r"job \[j1\] has no snapshot taken before 2000-01-01"):
+    with pytest.raises(ReconcileError, match=r"job \[j1\] has no snapshot whose data ends before 2000-01-01"):
         _run(es, latest_before="2000-01-01T00:00:00Z")
     with pytest.raises(ReconcileError, match=r"job \[j1\] has no snapshot \[42\]; its snapshots are: 1000 \(old\)"):
         _run(es, snapshot_id="42")
@@ -243,3 +245,39 @@ def test_upgrade_mode_wait_retries_until_it_is_turned_off(es):
     assert client.retry_log and client.retry_log[0]["reason"] == "HTTP 429, ML upgrade mode"
     with pytest.raises(ElasticsearchError, match="upgrade_mode_wait must be a number of seconds"):
         EsClient(hosts=[es.url], upgrade_mode_wait=-1)
+
+
+def test_bulk_retention_policy_per_job_and_by_default(es):
+    """ml_anomaly_jobs' keep_snapshots (the role's anomaly_detection_keep_snapshots): check mode writes nothing, the
+    run deletes what the policy says, a re-run is a no-op; a job's own value wins; no value, no snapshot read."""
+    from ansible_collections.mlops.elasticsearch.plugins.module_utils import _bulk
+    body = {"analysis_config": {"bucket_span": "15m", "detectors": [{"function": "count"}]},
+            "data_description": {"time_field": "timestamp"}}
+    for job_id in ("a", "b", "c"):
+        es.put_job(job_id, body)
+        for n in range(4):
+            es.seed_snapshot(job_id, snapshot_id=str(1000 + n), timestamp=1700000000000 + n, active=(n == 3))
+    jobs = [{"job_id": "a", "state": "closed", "config": body},
+            {"job_id": "b", "state": "closed", "config": body, "keep_snapshots": 3},
+            {"job_id": "c", "state": "closed", "config": body}]
+
+    def converge(check=False, **params):
+        return _bulk.run(_api(es), dict({"jobs": jobs, "preflight": False}, **params), check_mode=check, diff_mode=True)
+
+    es.clear_log()
+    planned = converge(check=True, keep_snapshots=1)
+    assert planned["changed"] is True and _writes(es) == []
+    expected = [["1000", "1001", "1002"], ["1000"], ["1000", "1001", "1002"]]
+    assert [r["snapshots"]["deleted"] for r in planned["results"]] == expected
+    assert planned["diff"]["after"]["b"]["model_snapshots"] == ["1001", "1002", "1003"]
+    done = converge(keep_snapshots=1)
+    assert [r["snapshots"]["deleted"] for r in done["results"]] == expected
+    es.clear_log()
+    assert converge(keep_snapshots=1)["changed"] is False and _writes(es) == []
+    es.clear_log()
+    off = converge()
+    assert "snapshots" not in off["results"][0] and "snapshots" in off["results"][1]
+    assert not any("model_snapshots" in e["path"] and not e["path"].startswith("/_ml/anomaly_detectors/b/")
+                   for e in es.log())
+    with pytest.raises(ConfigError, match=r"jobs\[0\] \(a\): keep_snapshots must be a number of snapshots"):
+        _bulk.run(_api(es), {"jobs": [dict(jobs[0], keep_snapshots=-1)]})

@@ -1,0 +1,46 @@
+"""The how-to playbooks (playbooks/how-to/*.yml) run end to end against an emulator, and each how-to page
+(docs/how-to/<name>.md) shows its playbook as it is."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import requests
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+HOWTOS = os.path.join(ROOT, "playbooks", "how-to")
+
+
+def _playbooks():
+    return sorted(name[:-4] for name in os.listdir(HOWTOS) if name.endswith(".yml"))
+
+
+def test_there_are_howto_playbooks():
+    assert {"revert-after-bad-window", "upgrade-cluster-with-ml-jobs"} <= set(_playbooks())
+
+
+@pytest.mark.parametrize("name", _playbooks())
+def test_howto_runs_against_the_emulator(name, emulator_server):
+    requests.post(emulator_server.url + "/_emulator/reset", timeout=10).raise_for_status()
+    env = dict(os.environ, ELASTICSEARCH_HOSTS=emulator_server.url, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    for key in ("ELASTICSEARCH_API_KEY", "ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD", "ELASTICSEARCH_CLOUD_ID"):
+        env.pop(key, None)  # the emulator of this test, whatever else the environment points at
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), os.path.join(HOWTOS, name + ".yml")]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+    output = "%s\n%s" % (result.stdout[-6000:], result.stderr[-3000:])
+    assert result.returncode == 0, output
+    assert "failed=0" in result.stdout and "All assertions passed" in result.stdout
+
+
+@pytest.mark.parametrize("name", _playbooks())
+def test_howto_page_shows_its_playbook(name):
+    with open(os.path.join(HOWTOS, name + ".yml"), encoding="utf-8") as handle:
+        playbook = handle.read()
+    with open(os.path.join(ROOT, "docs", "how-to", name + ".md"), encoding="utf-8") as handle:
+        page = handle.read()
+    assert "```yaml\n" + playbook + "```" in page, "docs/how-to/%s.md must show playbooks/how-to/%s.yml as it is" % (
+        name, name)
