@@ -96,7 +96,9 @@ def snapshots_info(api, params):
     if job is None:
         return {"changed": False, "job_exists": False, "snapshots": [], "count": 0, "active_snapshot_id": None,
                 "upgrades": []}
-    found = api.get_model_snapshots(job_id, params.get("snapshot_id"), size=10000, start=params.get("start"),
+    size = params.get("size")
+    found = api.get_model_snapshots(job_id, params.get("snapshot_id"), from_=params.get("from") or None,
+                                    size=10000 if size is None else size, start=params.get("start"),
                                     end=params.get("end"), sort=params.get("sort"), desc=params.get("desc") or None)
     floor = params.get("min_version") or previous_major(api.client.request("GET", "/")["version"]["number"])
     active = job.get("model_snapshot_id")

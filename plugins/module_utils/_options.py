@@ -258,6 +258,8 @@ def model_snapshot_info_spec():
         sort=dict(type="str", default="timestamp"),
         desc=dict(type="bool", default=False),
         min_version=dict(type="str"),
+        size=dict(type="int"),
+        **{"from": dict(type="int", default=0)}
     )
 
 

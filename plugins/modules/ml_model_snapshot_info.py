@@ -42,6 +42,14 @@ options:
     description: Sort newest (or largest) first.
     type: bool
     default: false
+  from:
+    description: Skip this many snapshots (in the order of O(sort)), for paging.
+    type: int
+    default: 0
+  size:
+    description: Return at most this many snapshots; all of them (up to 10,000) when not set. RV(count) is the number
+      that matched, before paging.
+    type: int
   min_version:
     description:
       - Snapshots whose C(min_version) is older than this are marked C(needs_upgrade). By default the major before
@@ -75,7 +83,7 @@ snapshots:
   elements: dict
   sample: [{snapshot_id: "1764288000", min_version: 8.3.0, retain: false, active: true, needs_upgrade: false}]
 count:
-  description: How many snapshots matched.
+  description: How many snapshots matched (before O(from) and O(size)).
   returned: always
   type: int
 active_snapshot_id:

@@ -158,6 +158,9 @@ def test_upgraded_upgrades_what_is_below_the_previous_major_then_is_a_noop(es):
     assert again["changed"] is False and _writes(es) == []
     found = snapshots_info(_api(es), {"job_id": "j1"})
     assert [s["needs_upgrade"] for s in found["snapshots"]] == [False, False, False, False]
+    page = snapshots_info(_api(es), {"job_id": "j1", "sort": "min_version", "desc": True, "from": 1, "size": 2,
+                                     "start": "1690000000001"})
+    assert page["count"] == 3 and [s["snapshot_id"] for s in page["snapshots"]] == ["1001", "1000"]
     strict = snapshots_info(_api(es), {"job_id": "j1", "min_version": "9.0.0"})
     assert all(s["needs_upgrade"] for s in strict["snapshots"]) and strict["min_version"] == "9.0.0"
 
