@@ -14,7 +14,8 @@ Python versions supported: 3.9 and later.
 
 from __future__ import annotations
 
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._model_snapshot import previous_major, version_below
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._model_snapshot import (
+    cluster_version, previous_major, version_below)
 
 JOB_STATS_KEYS = ("state", "node", "assignment_explanation", "open_time", "data_counts", "model_size_stats",
                   "forecasts_stats", "timing_stats")
@@ -89,8 +90,8 @@ def calendars_info(api, params):
 
 def snapshots_info(api, params):
     """One job's model snapshots (a time range, sorted), which is active, which are older than the Upgrade
-    Assistant's floor, and the upgrades running: four requests (the job, its snapshots, the cluster's version, the
-    upgrade stats)."""
+    Assistant's floor, and the upgrades running: four requests (the job, its snapshots, _ml/info for the cluster's
+    version, the upgrade stats)."""
     job_id = params["job_id"]
     job = api.job(job_id)
     if job is None:
@@ -100,7 +101,7 @@ def snapshots_info(api, params):
     found = api.get_model_snapshots(job_id, params.get("snapshot_id"), from_=params.get("from") or None,
                                     size=10000 if size is None else size, start=params.get("start"),
                                     end=params.get("end"), sort=params.get("sort"), desc=params.get("desc") or None)
-    floor = params.get("min_version") or previous_major(api.client.request("GET", "/")["version"]["number"])
+    floor = params.get("min_version") or previous_major(cluster_version(api))
     active = job.get("model_snapshot_id")
     snapshots = []
     for snapshot in found.get("model_snapshots") or []:

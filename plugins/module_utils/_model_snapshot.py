@@ -87,10 +87,19 @@ def read(api, declared, check_mode):
         if current.feed and declared.state == "reverted":
             current.feed_stats = api.datafeed_stats(current.feed) or {}
     if declared.state == "upgraded":
-        current.floor = declared.min_version or previous_major(api.client.request("GET", "/")["version"]["number"])
+        current.floor = declared.min_version or previous_major(cluster_version(api))
         upgrades = api.get_model_snapshot_upgrade_stats(declared.job_id, "_all")
         current.upgrading = [u["snapshot_id"] for u in upgrades.get("model_snapshot_upgrades") or []]
     return current
+
+
+def cluster_version(api):
+    """The cluster's version, from ``_ml/info`` (its ``native_code.version``): readable with the ML privileges alone,
+    where ``GET /`` needs ``monitor``."""
+    version = ((api.info() or {}).get("native_code") or {}).get("version")
+    if not version:
+        raise ReconcileError("_ml/info does not say the cluster's version (native_code.version); give min_version")
+    return version
 
 
 def previous_major(version):
