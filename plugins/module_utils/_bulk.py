@@ -17,6 +17,7 @@ Python versions supported: 3.9 and later.
 from __future__ import annotations
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils import _anomaly_job, _datafeed, _model_snapshot
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._kibana_formats import filter_ids
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import ElasticsearchError
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
     ConfigError, bulk_job_spec, given, job_datafeed_config_spec, validate)
@@ -173,9 +174,11 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
     """Converge every declared job (and datafeed), then prune the managed group if one is named."""
     warn = warn or (lambda message: None)
     jobs = declared(params.get("jobs") or [])
+    declared_ids = set(j["job_id"] for j in jobs)  # a job left out below is still declared: never pruned
     keep_default = params.get("keep_snapshots")
     if keep_default is not None and keep_default < 0:
         raise ConfigError("keep_snapshots must be a number of snapshots, 0 or more")
+    jobs, skipped = _check_dependencies(api, jobs, params, warn)
     cached = CachedApi(api)
     cached.prefetch()
     # one set of checks for the whole converge: _ml/info is read once, whatever the number of jobs
@@ -206,10 +209,12 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
     pruned = []
     group = params.get("managed_group")
     if group and not failures:
-        pruned = _prune(cached, group, set(j["job_id"] for j in jobs), params, check_mode, diff_mode, warn, diffs)
+        pruned = _prune(cached, group, declared_ids, params, check_mode, diff_mode, warn, diffs)
     changed = any(r.get("changed") or (r.get("datafeed") or {}).get("changed") or (r.get("snapshots") or {}).get("changed")
                   for r in results + pruned)
     out = {"changed": changed, "results": results, "pruned": pruned}
+    if skipped:
+        out["skipped"] = skipped
     if checks.report:
         out["preflight"] = checks.report
     if diff_mode:
@@ -217,6 +222,49 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
     if failures:
         out.update(_failure_summary(failures, results))
     return out
+
+
+def _check_dependencies(api, jobs, params, warn):
+    """Before any write: every filter a job's custom rules name and every calendar its entry names (a Kibana export
+    lists them) is declared by the caller (``declared_filters``, ``declared_calendars``) or on the cluster. A job
+    missing one is refused with its name, or with ``skip_missing_dependencies`` left out, as Kibana's import leaves
+    it out. The filters and calendars are read (one request each) only when some job names one."""
+    needs = []
+    for index, job in enumerate(jobs):
+        if job["state"] == "absent":
+            continue
+        filters, calendars = filter_ids(job.get("config")), list(job.get("calendars") or [])
+        if filters or calendars:
+            needs.append((index, job, filters, calendars))
+    if not needs:
+        return jobs, []
+    have_filters = set(params.get("declared_filters") or [])
+    have_calendars = set(params.get("declared_calendars") or [])
+    if any(f not in have_filters for _i, _j, filters, _c in needs for f in filters):
+        found = api.get_filters(size=10000, not_found_ok=True) or {}
+        have_filters |= set(f["filter_id"] for f in found.get("filters") or [])
+    if any(c not in have_calendars for _i, _j, _f, calendars in needs for c in calendars):
+        found = api.get_calendars(size=10000, not_found_ok=True) or {}
+        have_calendars |= set(c["calendar_id"] for c in found.get("calendars") or [])
+    missing = []
+    for index, job, filters, calendars in needs:
+        lacks = {"job_id": job["job_id"], "missing_filters": [f for f in filters if f not in have_filters],
+                 "missing_calendars": [c for c in calendars if c not in have_calendars]}
+        if lacks["missing_filters"] or lacks["missing_calendars"]:
+            missing.append((index, lacks))
+    if not missing:
+        return jobs, []
+    words = ["jobs[%d] (%s) needs %s" % (index, lacks["job_id"], " and ".join(
+        part for part in ("filter(s) %s" % ", ".join(lacks["missing_filters"]) if lacks["missing_filters"] else "",
+                          "calendar(s) %s" % ", ".join(lacks["missing_calendars"]) if lacks["missing_calendars"] else "")
+        if part)) for index, lacks in missing]
+    if not params.get("skip_missing_dependencies"):
+        raise ConfigError("%s, neither declared nor on the cluster. Declare them (the role's anomaly_detection_filters "
+                          "and anomaly_detection_calendars), or set skip_missing_dependencies to leave such jobs out, "
+                          "as Kibana's import does" % "; ".join(words))
+    warn("left out, as skip_missing_dependencies asks: %s" % "; ".join(words))
+    left_out = set(index for index, _lacks in missing)
+    return [job for index, job in enumerate(jobs) if index not in left_out], [lacks for _index, lacks in missing]
 
 
 def _prune(cached, group, declared_ids, params, check_mode, diff_mode, warn, diffs):

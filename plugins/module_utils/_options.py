@@ -280,6 +280,9 @@ def anomaly_jobs_spec():
         preflight=dict(type="bool", default=True),
         preflight_window=dict(type="str", default="1d"),
         keep_snapshots=dict(type="int"),
+        declared_filters=dict(type="list", elements="str", default=[]),
+        declared_calendars=dict(type="list", elements="str", default=[]),
+        skip_missing_dependencies=dict(type="bool", default=False),
     )
 
 
@@ -307,6 +310,7 @@ def bulk_job_spec():
         recreate=dict(type="bool", default=False),
         force=dict(type="bool", default=False),
         keep_snapshots=dict(type="int"),
+        calendars=dict(type="list", elements="str"),
         datafeed=dict(type="dict", options=dict(
             datafeed_id=dict(type="str"),
             state=dict(type="str", choices=list(DATAFEED_STATES)),

@@ -38,7 +38,8 @@ options:
     description:
       - The jobs. Each takes C(job_id), C(state) (V(opened) by default, or V(present), V(closed), V(absent)),
         C(config) (the job's body, required unless C(state) is V(absent)), C(recreate), C(force), C(keep_snapshots)
-        (see O(keep_snapshots)), and an optional
+        (see O(keep_snapshots)), C(calendars) (calendars the job belongs to, as a Kibana export lists them; checked to
+        exist, see O(skip_missing_dependencies)), and an optional
         C(datafeed) with C(config), C(datafeed_id), C(state) (V(started) when the job is opened, else V(stopped)),
         C(start) and C(end). See M(mlops.elasticsearch.ml_anomaly_job) and M(mlops.elasticsearch.ml_datafeed).
       - Each entry is checked and converted as those modules' options are, before any request. C(recreate) of
@@ -56,6 +57,27 @@ options:
     type: str
   prune_force:
     description: Force the removal of failed jobs when pruning.
+    type: bool
+    default: false
+  declared_filters:
+    description:
+      - Filters the caller creates in the same run (the role's C(anomaly_detection_filters)), which count as present
+        for the dependency check even in check mode, when they do not exist yet.
+    type: list
+    elements: str
+    default: []
+  declared_calendars:
+    description: Calendars the caller creates in the same run, likewise (the role converges calendars after jobs).
+    type: list
+    elements: str
+    default: []
+  skip_missing_dependencies:
+    description:
+      - Before any write, every filter a job's custom rules name (C(scope.<field>.filter_id)) and every calendar in
+        its C(calendars) must be declared (O(declared_filters), O(declared_calendars)) or exist on the cluster. A job
+        missing one fails the task, naming the job and what it lacks.
+      - With V(true), such jobs are left out instead (as Kibana's job import leaves them out), with a warning and
+        in RV(skipped). They still count as declared, so O(managed_group) never removes them.
     type: bool
     default: false
   keep_snapshots:
@@ -121,6 +143,12 @@ failed_jobs:
   type: list
   elements: str
   sample: [web-latency]
+skipped:
+  description: The jobs left out for a missing filter or calendar (O(skip_missing_dependencies)), with what they lack.
+  returned: when a job was left out
+  type: list
+  elements: dict
+  sample: [{job_id: payment-errors, missing_filters: [test-merchants], missing_calendars: []}]
 pruned:
   description: The jobs removed from O(managed_group), each with its actions.
   returned: always

@@ -55,3 +55,21 @@ def test_troubleshooting_explains_every_message():
     assert len(messages) > 20
     missing = [(source, words) for source, words in messages if words not in page]
     assert missing == [], "explain these in docs/troubleshooting.md: %s" % missing
+
+
+def test_relative_links_in_the_docs_resolve():
+    """Every relative link of a Markdown page under docs/ (and of the README) names a file that exists."""
+    broken = []
+    pages = [os.path.join(ROOT, "README.md")]
+    for folder, _dirs, files in os.walk(os.path.join(ROOT, "docs")):
+        pages += [os.path.join(folder, name) for name in files if name.endswith(".md")]
+    for page in pages:
+        with open(page, encoding="utf-8") as handle:
+            text = handle.read()
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:|#", target):
+                continue
+            path = os.path.normpath(os.path.join(os.path.dirname(page), target.split("#", 1)[0]))
+            if not os.path.exists(path):
+                broken.append("%s -> %s" % (os.path.relpath(page, ROOT), target))
+    assert broken == []
