@@ -54,6 +54,18 @@ class CachedApi(object):
             if job is not None and "datafeed_config" not in job:
                 job["datafeed_config"] = feed
 
+    def predict(self, job_id, outcome):
+        """Check mode: what the job's plan predicts (its run state, the job when it is to be created) stands in for
+        the server's answer in the reads of the planners that follow, as the real run would read it back."""
+        state = outcome.get("state")
+        if outcome.get("failed") or not outcome.get("changed") or state is None:
+            return
+        stats = dict(self.job_stats_by_id.get(job_id) or {"job_id": job_id})
+        stats["state"] = state
+        self.job_stats_by_id[job_id] = stats
+        if job_id not in self.jobs and state != "absent":
+            self.jobs[job_id] = dict(outcome.get("job") or {"job_id": job_id})
+
     def _fresh(self, *ids):
         return any(i in self.dirty for i in ids if i)
 
@@ -191,6 +203,8 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
             outcome = _anomaly_job.run(cached, dict(_job_params(job), preflight_window=window), check_mode, diff_mode,
                                        warn, checks=checks)
             entry.update(outcome)
+            if check_mode:
+                cached.predict(job["job_id"], outcome)
             if job.get("datafeed") is not None and job["state"] != "absent":
                 entry["datafeed"] = _datafeed.run(cached, dict(_feed_params(job, cached), preflight_window=window),
                                                   check_mode, diff_mode, warn, checks=checks)

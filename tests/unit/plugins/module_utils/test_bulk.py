@@ -124,3 +124,26 @@ def test_the_whole_set_is_checked_before_any_request(es, jobs, message):
         _run(es, jobs)
     assert message in str(info.value)
     assert es.log() == []
+
+
+def test_check_mode_of_new_and_closed_jobs_plans_their_datafeeds_start(es):
+    """The audit before a first deploy: new jobs with datafeeds, and a closed job to be opened, planned in check mode
+    as the real run will do them (the datafeed planner reads the job's predicted state, not an absent or closed one),
+    with nothing written."""
+    es.source("logs")
+    es.put_job("closed-one")
+    es("PUT", "/_ml/datafeeds/datafeed-closed-one", {"job_id": "closed-one", "indices": ["logs"]})
+    es.clear_log()
+    body = {"analysis_config": {"bucket_span": "15m", "detectors": [{"function": "count"}]},
+            "data_description": {"time_field": "timestamp"}}
+    jobs = [{"job_id": "new-one", "config": body, "datafeed": {"config": {"indices": ["logs"]}}},
+            {"job_id": "closed-one", "config": body, "datafeed": {"config": {"indices": ["logs"]}}}]
+    planned = _bulk.run(MlApi(EsClient(hosts=[es.url])), {"jobs": jobs, "preflight": False}, check_mode=True)
+    assert "failed" not in planned, planned.get("msg")
+    assert [a["action"] for a in planned["results"][0]["datafeed"]["actions"]] == ["put_datafeed", "start_datafeed"]
+    assert [a["action"] for a in planned["results"][1]["actions"]] == ["open_job"]
+    assert [a["action"] for a in planned["results"][1]["datafeed"]["actions"]] == ["start_datafeed"]
+    assert [e for e in es.log() if is_write(e)] == []
+    done = _bulk.run(MlApi(EsClient(hosts=[es.url])), {"jobs": jobs, "preflight": False})
+    assert [a["action"] for a in done["results"][0]["datafeed"]["actions"]] == ["put_datafeed", "start_datafeed"]
+    assert [a["action"] for a in done["results"][1]["datafeed"]["actions"]] == ["start_datafeed"]
