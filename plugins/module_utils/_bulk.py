@@ -20,7 +20,7 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils import _anomal
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._kibana_formats import filter_ids
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import ElasticsearchError
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
-    ConfigError, bulk_job_spec, given, job_datafeed_config_spec, validate)
+    JOB_GENERATED, ConfigError, bulk_job_spec, given, job_datafeed_config_spec, validate)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._preflight import Preflight
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile import ReconcileError
 
@@ -39,6 +39,7 @@ class CachedApi(object):
         self.feeds = {}
         self.feed_stats_by_id = {}
         self.dirty = set()
+        self.predicted = set()  # check mode: jobs the plan creates, known only from their declaration
 
     def prefetch(self):
         """Four requests, whatever the number of jobs."""
@@ -54,9 +55,9 @@ class CachedApi(object):
             if job is not None and "datafeed_config" not in job:
                 job["datafeed_config"] = feed
 
-    def predict(self, job_id, outcome):
-        """Check mode: what the job's plan predicts (its run state, the job when it is to be created) stands in for
-        the server's answer in the reads of the planners that follow, as the real run would read it back."""
+    def predict(self, job_id, outcome, config):
+        """Check mode: what the job's plan predicts (its run state; the declared job, when it is to be created)
+        stands in for the server's answer in the reads of the planners that follow, as the real run reads it back."""
         state = outcome.get("state")
         if outcome.get("failed") or not outcome.get("changed") or state is None:
             return
@@ -64,7 +65,16 @@ class CachedApi(object):
         stats["state"] = state
         self.job_stats_by_id[job_id] = stats
         if job_id not in self.jobs and state != "absent":
-            self.jobs[job_id] = dict(outcome.get("job") or {"job_id": job_id})
+            self.jobs[job_id] = dict(config or {}, job_id=job_id)
+            self.predicted.add(job_id)
+
+    def predicted_job(self, job_id):
+        """The body of a job that check mode plans to create, which the server does not have (for a datafeed's
+        preview, which then carries it as ``job_config``); None for a job the server has."""
+        if job_id not in self.predicted:
+            return None
+        return dict((k, v) for k, v in self.jobs[job_id].items()
+                    if k not in JOB_GENERATED + ("job_id", "datafeed_config"))
 
     def _fresh(self, *ids):
         return any(i in self.dirty for i in ids if i)
@@ -204,7 +214,7 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
                                        warn, checks=checks)
             entry.update(outcome)
             if check_mode:
-                cached.predict(job["job_id"], outcome)
+                cached.predict(job["job_id"], outcome, job.get("config"))
             if job.get("datafeed") is not None and job["state"] != "absent":
                 entry["datafeed"] = _datafeed.run(cached, dict(_feed_params(job, cached), preflight_window=window),
                                                   check_mode, diff_mode, warn, checks=checks)

@@ -307,7 +307,11 @@ def preflight(api, plan, current, declared, checks):
         config = dict((k, v) for k, v in (current.datafeed or {}).items()
                       if k not in ("datafeed_id", "job_id", "authorization", "query_delay", "chunking_config"))
         config.update(declared.body or {})
-        checks.datafeed(declared.datafeed_id, config, _job_of(current, declared), declared.preflight_window)
+        job_id = _job_of(current, declared)
+        # a job that a check-mode run of the bulk path plans to create is not on the server: preview with its body
+        predicted = getattr(api, "predicted_job", None)
+        job_config = predicted(job_id) if predicted is not None else None
+        checks.datafeed(declared.datafeed_id, config, job_id, declared.preflight_window, job_config=job_config)
     if "open_job" in names:
         job_id = _job_of(current, declared)
         job = api.job(job_id) or {}

@@ -73,3 +73,24 @@ def test_relative_links_in_the_docs_resolve():
             if not os.path.exists(path):
                 broken.append("%s -> %s" % (os.path.relpath(page, ROOT), target))
     assert broken == []
+
+
+def test_the_readme_layout_names_what_exists():
+    """Every path the README's layout map names exists (a file or a folder)."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        text = handle.read()
+    block = text.split("## Layout", 1)[1].split("```", 2)[1]
+    missing, folder = [], ""
+    for line in block.splitlines():
+        if not line.strip() or line.startswith(" "):
+            continue  # a description, continued
+        paths = re.split(r"\s{2,}", line.strip())[0]  # the path column; the description follows two spaces
+        for name in [n.strip() for n in paths.split(",") if n.strip()]:
+            if "/" in name:
+                folder = os.path.dirname(name.rstrip("/"))
+                path = name
+            else:
+                path = os.path.join(folder, name)  # a sibling of the path named before it
+            if not os.path.exists(os.path.join(ROOT, path)):
+                missing.append(path)
+    assert missing == []

@@ -10,6 +10,8 @@ import sys
 import pytest
 import requests
 
+from esml_emulator.server import EmulatorServer
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HOWTOS = os.path.join(ROOT, "playbooks", "how-to")
 
@@ -18,18 +20,32 @@ def _playbooks():
     return sorted(name[:-4] for name in os.listdir(HOWTOS) if name.endswith(".yml"))
 
 
+# how-tos that move jobs from one cluster to another get a second emulator as ``target_hosts``
+TWO_CLUSTERS = ("move-jobs-between-clusters",)
+
+
 def test_there_are_howto_playbooks():
-    assert {"revert-after-bad-window", "upgrade-cluster-with-ml-jobs"} <= set(_playbooks())
+    assert {"revert-after-bad-window", "upgrade-cluster-with-ml-jobs", "install-kibana-module-jobs",
+            "move-jobs-between-clusters"} <= set(_playbooks())
+
+
+@pytest.fixture
+def target_server():
+    server = EmulatorServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.mark.parametrize("name", _playbooks())
-def test_howto_runs_against_the_emulator(name, emulator_server):
+def test_howto_runs_against_the_emulator(name, emulator_server, request):
     requests.post(emulator_server.url + "/_emulator/reset", timeout=10).raise_for_status()
     env = dict(os.environ, ELASTICSEARCH_HOSTS=emulator_server.url, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
     for key in ("ELASTICSEARCH_API_KEY", "ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD", "ELASTICSEARCH_CLOUD_ID"):
         env.pop(key, None)  # the emulator of this test, whatever else the environment points at
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), os.path.join(HOWTOS, name + ".yml")]
+    if name in TWO_CLUSTERS:
+        command += ["-e", "target_hosts=%s" % request.getfixturevalue("target_server").url]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
     output = "%s\n%s" % (result.stdout[-6000:], result.stderr[-3000:])
     assert result.returncode == 0, output

@@ -138,8 +138,10 @@ def test_check_mode_of_new_and_closed_jobs_plans_their_datafeeds_start(es):
             "data_description": {"time_field": "timestamp"}}
     jobs = [{"job_id": "new-one", "config": body, "datafeed": {"config": {"indices": ["logs"]}}},
             {"job_id": "closed-one", "config": body, "datafeed": {"config": {"indices": ["logs"]}}}]
-    planned = _bulk.run(MlApi(EsClient(hosts=[es.url])), {"jobs": jobs, "preflight": False}, check_mode=True)
+    planned = _bulk.run(MlApi(EsClient(hosts=[es.url])), {"jobs": jobs}, check_mode=True)
     assert "failed" not in planned, planned.get("msg")
+    previews = [e for e in es.log() if e["path"] == "/_ml/datafeeds/_preview"]
+    assert len(previews) == 1 and "job_config" in previews[0]["body"]  # the new job's body: it is not on the server
     assert [a["action"] for a in planned["results"][0]["datafeed"]["actions"]] == ["put_datafeed", "start_datafeed"]
     assert [a["action"] for a in planned["results"][1]["actions"]] == ["open_job"]
     assert [a["action"] for a in planned["results"][1]["datafeed"]["actions"]] == ["start_datafeed"]
