@@ -106,6 +106,18 @@ options:
       - If not set, the value of the E(ELASTICSEARCH_RETRIES) environment variable is used.
     type: int
     default: 3
+  es_secondary_authorization:
+    description:
+      - Credentials whose access a datafeed records, sent in Elasticsearch's C(es-secondary-authorization) header on
+        the calls that record it (a datafeed's create, update and preview, and a job's create that carries its
+        C(datafeed_config)), and on no other call.
+      - Elasticsearch runs a datafeed with the roles of whoever last created or updated it. With this option, a
+        pipeline key that has C(manage_ml) alone writes datafeeds that run as the reader key given here, and an
+        update does not narrow what the datafeed can read.
+      - An Authorization value (V(ApiKey <encoded>), V(Bearer <token>), V(Basic <base64>)), or an encoded API key
+        alone.
+      - If not set, the value of the E(ELASTICSEARCH_SECONDARY_AUTHORIZATION) environment variable is used.
+    type: str
   upgrade_mode_wait:
     description:
       - Seconds to keep trying, every 5 seconds, a request that Elasticsearch refuses because machine learning is in

@@ -75,6 +75,8 @@ def connection_argument_spec():
         request_timeout=dict(type="float", default=30.0, fallback=(env_fallback, ["ELASTICSEARCH_REQUEST_TIMEOUT"])),
         retries=dict(type="int", default=3, fallback=(env_fallback, ["ELASTICSEARCH_RETRIES"])),
         upgrade_mode_wait=dict(type="float", default=0.0),
+        es_secondary_authorization=dict(type="str", no_log=True,
+                                        fallback=(env_fallback, ["ELASTICSEARCH_SECONDARY_AUTHORIZATION"])),
     )
 
 
@@ -325,7 +327,7 @@ class EsClient(object):
     def __init__(self, hosts=None, cloud_id=None, username=None, password=None, api_key=None, api_key_id=None,
                  bearer_token=None, validate_certs=True, ca_path=None, client_cert=None, client_key=None,
                  request_timeout=30.0, retries=3, backoff_factor=0.5, warn=None, sleep=time.sleep, ca_data=None,
-                 ca_fingerprint=None, upgrade_mode_wait=0.0, clock=time.monotonic):
+                 ca_fingerprint=None, upgrade_mode_wait=0.0, clock=time.monotonic, es_secondary_authorization=None):
         self._warn = warn or (lambda message: None)
         self._sleep = sleep
         self._clock = clock
@@ -334,6 +336,8 @@ class EsClient(object):
             raise ElasticsearchError("upgrade_mode_wait must be a number of seconds, 0 or more, got %r"
                                      % (upgrade_mode_wait,))
         self.upgrade_mode_wait = float(upgrade_mode_wait)
+        # the Authorization value whose access a datafeed records, sent on the calls that record it (see request)
+        self._secondary = _secondary_header(es_secondary_authorization)
         self.retry_log = []
         self.deprecations = []  # Elasticsearch's deprecation warnings, once each (see _note_deprecations)
         self.request_timeout = _positive("request_timeout", request_timeout)
@@ -474,13 +478,17 @@ class EsClient(object):
         return self.hosts[self._current]
 
     def request(self, method, path, params=None, body=None, idempotent=True, timeout=None, ndjson=False,
-                ok_statuses=None, not_found_ok=False):
-        """Send one request; return the decoded JSON body, or None for an allowed 404.
+                ok_statuses=None, not_found_ok=False, secondary=False):
+        """Send one request; return the decoded JSON body, or None for an allowed 404. ``secondary``: a call whose
+        caller's access Elasticsearch records (a datafeed's create, update and preview) carries
+        ``es-secondary-authorization`` when es_secondary_authorization is set.
 
         Raises ElasticsearchError for any other status, or when no host could be reached.
         """
         query = _encode_params(params)
         headers = {}
+        if secondary and self._secondary:
+            headers["es-secondary-authorization"] = self._secondary
         data = None
         if body is not None:
             if ndjson:
@@ -585,6 +593,20 @@ class _PinningAdapter(HTTPAdapter):
         if self._pin:
             kwargs["assert_fingerprint"] = self._pin
         return super(_PinningAdapter, self).init_poolmanager(*args, **kwargs)
+
+
+def _secondary_header(value):
+    """An es-secondary-authorization value: ``ApiKey <encoded>``, ``Bearer <token>`` or ``Basic <base64>`` as given,
+    or an encoded API key alone (as ``api_key`` takes it), which is sent as ``ApiKey <it>``."""
+    if not value:
+        return None
+    text = str(value).strip()
+    if re.match(r"(ApiKey|Bearer|Basic) \S+\Z", text):
+        return text
+    if re.match(r"[A-Za-z0-9+/=_-]+\Z", text):
+        return "ApiKey " + text
+    raise ElasticsearchError("es_secondary_authorization must be an Authorization value (ApiKey <encoded key>, "
+                             "Bearer <token> or Basic <base64>) or an encoded API key")
 
 
 def _fingerprint(value):

@@ -110,15 +110,19 @@ class MlApi(object):
         self._sleep = sleep
         self._clock = clock
 
-    def _call(self, name, path, params=None, body=None, timeout=None, not_found_ok=False, ndjson=False):
+    def _call(self, name, path, params=None, body=None, timeout=None, not_found_ok=False, ndjson=False,
+              secondary=False):
         method, idempotent = ENDPOINTS[name]
+        options = {"secondary": True} if secondary else {}
         return self.client.request(method, path, params=params, body=body, idempotent=idempotent, timeout=timeout,
-                                   not_found_ok=not_found_ok, ndjson=ndjson)
+                                   not_found_ok=not_found_ok, ndjson=ndjson, **options)
 
     # -- anomaly detection jobs ------------------------------------------------------------------------------
 
     def put_job(self, job_id, body, **indices_options):
-        return self._call("ml.put_job", path_of(*JOBS, job_id), _params(**indices_options), body)
+        # a job created with its datafeed_config creates the datafeed, which records the caller's access
+        return self._call("ml.put_job", path_of(*JOBS, job_id), _params(**indices_options), body,
+                          secondary=isinstance(body, dict) and "datafeed_config" in body)
 
     def get_jobs(self, job_id=None, allow_no_match=None, exclude_generated=None, not_found_ok=False):
         path = path_of(*JOBS, job_id) if job_id else path_of(*JOBS)
@@ -174,7 +178,8 @@ class MlApi(object):
     # -- datafeeds -------------------------------------------------------------------------------------------
 
     def put_datafeed(self, datafeed_id, body, **indices_options):
-        return self._call("ml.put_datafeed", path_of(*DATAFEEDS, datafeed_id), _params(**indices_options), body)
+        return self._call("ml.put_datafeed", path_of(*DATAFEEDS, datafeed_id), _params(**indices_options), body,
+                          secondary=True)
 
     def get_datafeeds(self, datafeed_id=None, allow_no_match=None, exclude_generated=None, not_found_ok=False):
         path = path_of(*DATAFEEDS, datafeed_id) if datafeed_id else path_of(*DATAFEEDS)
@@ -189,13 +194,13 @@ class MlApi(object):
 
     def update_datafeed(self, datafeed_id, body, **indices_options):
         return self._call("ml.update_datafeed", path_of(*DATAFEEDS, datafeed_id, "_update"),
-                          _params(**indices_options), body)
+                          _params(**indices_options), body, secondary=True)
 
     def preview_datafeed(self, datafeed_id=None, body=None, start=None, end=None):
         """The rows a datafeed would feed its job: a stored one by id, or ``body`` (``datafeed_config`` and
         ``job_config``) for one not created yet. Read-only, so it is retried like a read."""
         path = path_of(*DATAFEEDS, datafeed_id, "_preview") if datafeed_id else path_of(*DATAFEEDS, "_preview")
-        return self._call("ml.preview_datafeed", path, _params(start=start, end=end), body)
+        return self._call("ml.preview_datafeed", path, _params(start=start, end=end), body, secondary=True)
 
     def start_datafeed(self, datafeed_id, start=None, end=None, timeout=None):
         return self._call("ml.start_datafeed", path_of(*DATAFEEDS, datafeed_id, "_start"),

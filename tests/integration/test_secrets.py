@@ -46,6 +46,11 @@ PLAYBOOK = """---
     - name: Bearer token, datafeed
       mlops.elasticsearch.ml_datafeed: {hosts: ["URL"], bearer_token: "TOKEN", job_id: s1, indices: [logs]}
       diff: true
+    - name: A datafeed update whose access is a reader's key (es_secondary_authorization), with diff
+      mlops.elasticsearch.ml_datafeed: {hosts: ["URL"], bearer_token: "TOKEN", es_secondary_authorization: "ENCODED",
+                                        job_id: s1, indices: [logs], scroll_size: 500}
+      diff: true
+      register: secondary
     - name: Credentials from the environment of the run (exported, as CI does)
       mlops.elasticsearch.ml_anomaly_job: {hosts: ["URL"], job_id: s1, state: opened}
     - name: A wrong password
@@ -64,13 +69,14 @@ PLAYBOOK = """---
       register: conflicting
     - name: Show what came back
       ansible.builtin.debug:
-        msg: "{{ [info, wrong, forbidden, conflicting] }}"
+        msg: "{{ [info, wrong, forbidden, conflicting, secondary] }}"
     - name: The failures were the expected ones
       ansible.builtin.assert:
         that:
           - wrong is failed and wrong.status == 401
           - forbidden is failed and forbidden.status == 403 and 'manage_ml' in forbidden.msg
           - conflicting is failed and 'mutually exclusive' in conflicting.msg
+          - secondary.datafeed.authorization.api_key.id == 'key1'
 """
 
 

@@ -16,7 +16,7 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import
     resolve_credentials)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._ml_api import MlApi
 
-from conftest import minimal_job
+from conftest import Es, minimal_job
 
 SECRETS = ("changeme", "s3cr3tkey", "tok3n-value", "viewpass")
 
@@ -328,7 +328,8 @@ def test_credentials_incomplete_or_ambiguous(given, environ, message):
 
 def test_secret_options_are_no_log():
     spec = connection_argument_spec()
-    assert [k for k, v in spec.items() if v.get("no_log")] == ["password", "api_key", "bearer_token"]
+    assert [k for k, v in spec.items() if v.get("no_log")] == ["password", "api_key", "bearer_token",
+                                                            "es_secondary_authorization"]
 
 
 def test_client_from_params_ignores_unset(es):
@@ -426,3 +427,28 @@ def test_ca_path_and_ca_data_are_exclusive():
     result = ArgumentSpecValidator(connection_argument_spec(), mutually_exclusive=CONNECTION_MUTUALLY_EXCLUSIVE).validate(
         {"ca_path": "/etc/ca.pem", "ca_data": "-----BEGIN CERTIFICATE-----"})
     assert "mutually exclusive: ca_path|ca_data" in " ".join(str(e) for e in result.errors)
+
+
+def test_es_secondary_authorization_is_whose_access_a_datafeed_records(secured):
+    """Sent on a datafeed's create and update (and a job's create that carries its datafeed_config), so a pipeline
+    key with manage_ml alone writes datafeeds that run as the reader key given; not sent on other calls."""
+    admin = Es(secured.url)
+    admin.reset()
+    admin.session.auth = ("elastic", "changeme")
+    admin.put_job("j1")
+    admin.source("x")
+    key = base64.b64encode(b"key1:s3cr3tkey").decode()
+    for given in (key, "ApiKey " + key):
+        api = MlApi(EsClient(hosts=[secured.url], bearer_token="tok3n-value", es_secondary_authorization=given))
+        if api.datafeed("datafeed-j1"):
+            api.delete_datafeed("datafeed-j1")
+        created = api.put_datafeed("datafeed-j1", {"job_id": "j1", "indices": ["x"]})
+        assert created["authorization"] == {"api_key": {"id": "key1", "name": "api-key-user"}}
+    updated = api.update_datafeed("datafeed-j1", {"scroll_size": 10})
+    assert updated["authorization"] == {"api_key": {"id": "key1", "name": "api-key-user"}}
+    without = MlApi(EsClient(hosts=[secured.url], bearer_token="tok3n-value"))
+    assert without.update_datafeed("datafeed-j1", {"scroll_size": 20})["authorization"] == {"roles": ["token-user"]}
+    job = api.put_job("j2", dict(minimal_job(), datafeed_config={"indices": ["x"]}))
+    assert job["datafeed_config"]["authorization"] == {"api_key": {"id": "key1", "name": "api-key-user"}}
+    with pytest.raises(ElasticsearchError, match="es_secondary_authorization must be an Authorization value"):
+        EsClient(hosts=[secured.url], es_secondary_authorization="not a header")
