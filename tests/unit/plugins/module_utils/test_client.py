@@ -328,8 +328,8 @@ def test_credentials_incomplete_or_ambiguous(given, environ, message):
 
 def test_secret_options_are_no_log():
     spec = connection_argument_spec()
-    assert [k for k, v in spec.items() if v.get("no_log")] == ["password", "api_key", "bearer_token",
-                                                            "es_secondary_authorization"]
+    secret = ["password", "api_key", "bearer_token", "es_secondary_authorization"]
+    assert [k for k, v in spec.items() if v.get("no_log")] == secret
 
 
 def test_client_from_params_ignores_unset(es):
