@@ -5,6 +5,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+TOOLS := .tools
+TOOLS_STAMP := $(TOOLS)/.installed
 COLLECTIONS := .collections
 LINK := $(COLLECTIONS)/ansible_collections/mlops/elasticsearch
 # Outside the checkout: inside it, ansible-test would ask this repository's git, which ignores the copy.
@@ -18,7 +20,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install emulator demo docs bench sanity lint units integration test clean
+.PHONY: install emulator demo docs bench sanity lint community units integration test matrix clean
 
 ## install: the .venv with pinned tools, this collection linked from the working tree, ansible-test's bootstrap
 install: $(STAMP) $(LINK) $(HOME)/.ansible/test/.mlops-seeded
@@ -27,6 +29,12 @@ $(STAMP): requirements/dev.txt requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+	touch $@
+
+$(TOOLS_STAMP): requirements/tools.txt requirements/tools-constraints.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements/tools.txt -c requirements/tools-constraints.txt
 	touch $@
 
 # The collection is "installed" as a link to this working tree, so edits need no reinstall;
@@ -65,6 +73,13 @@ sanity: install
 lint: install
 	PATH=$(BIN):$$PATH $(BIN)/ansible-lint --profile production --offline
 
+## community: antsibull-docs' lint of every plugin's documentation; the execution environment, with ansible-builder
+community: install $(TOOLS_STAMP)
+	PATH=$(CURDIR)/$(TOOLS)/bin:$$PATH $(TOOLS)/bin/antsibull-docs lint-collection-docs --plugin-docs $(LINK)
+	$(TOOLS)/bin/ansible-builder introspect --sanitize $(COLLECTIONS) | grep -F 'requests>=2.25  # from collection mlops.elasticsearch'
+	rm -rf .tmp/ee-context && $(TOOLS)/bin/ansible-builder create -f tests/ee/execution-environment.yml -c .tmp/ee-context
+	test -f .tmp/ee-context/Dockerfile -o -f .tmp/ee-context/Containerfile
+
 ## units: unit tests of module_utils and the emulator's conformance tests
 units: install
 	$(BIN)/pytest tests/unit tests/emulator/tests
@@ -74,8 +89,12 @@ integration: install
 	$(BIN)/pytest tests/integration
 
 ## test: everything; ends with pytest's summary line
-test: sanity lint
+test: sanity lint community
 	$(BIN)/pytest tests/unit tests/emulator/tests tests/docs tests/packaging tests/integration
 
+## matrix: sanity, units and integration on every ansible-core minor from 2.16 to the newest (not part of test)
+matrix: install
+	$(BIN)/python tests/tooling/matrix.py
+
 clean:
-	rm -rf .tmp $(SANITY_ROOT) $(COLLECTIONS) $(VENV)
+	rm -rf .tmp $(SANITY_ROOT) $(COLLECTIONS) $(VENV) $(TOOLS) .matrix

@@ -11,7 +11,7 @@ version_added: 0.2.0
 short_description: Read a Kibana ML module's directory (manifest.json and its ml/ files)
 description:
   - Reads C(manifest.json) of a Kibana machine learning module directory and every job and datafeed file it names
-    (under C(ml/), as Kibana lays modules out), for M(mlops.elasticsearch.from_kibana_module).
+    (under C(ml/), as Kibana lays modules out), for P(mlops.elasticsearch.from_kibana_module#filter).
   - Relative paths are searched like the C(file) lookup's (the play's and role's C(files) directories).
 author:
   - mlops.elasticsearch maintainers (@mlops-elasticsearch)

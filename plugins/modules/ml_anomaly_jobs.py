@@ -15,7 +15,7 @@ description:
     Converges every job of O(jobs), and its datafeed, as M(mlops.elasticsearch.ml_anomaly_job) and
     M(mlops.elasticsearch.ml_datafeed) would (the same planning, job by job), but reads the cluster once
     (all jobs, their stats, all datafeeds and their stats; four requests) instead of once per job, in one
-    module process. This is what the role M(mlops.elasticsearch.anomaly_detection) runs.
+    module process. This is what the role C(mlops.elasticsearch.anomaly_detection) runs.
   - A no-op converge costs those four requests whatever the number of jobs; each change costs its writes.
   - With O(managed_group), jobs of that group that O(jobs) does not declare are removed, datafeeds first.
   - A job that fails does not stop the others; the task fails at the end with a summary (counts, failures grouped

@@ -30,6 +30,7 @@ def _markup(text):
     """Ansible's semantic markup to Markdown."""
     text = str(text)
     text = re.sub(r"M\(([\w.]+)\)", lambda m: "[%s](%s)" % (m.group(1), _page_of(m.group(1).split(".")[-1])), text)
+    text = re.sub(r"P\(([\w.]+)#\w+\)", lambda m: "[%s](%s)" % (m.group(1), _page_of(m.group(1).split(".")[-1])), text)
     text = re.sub(r"L\(([^,)]+),\s*([^)]+)\)", r"[\1](\2)", text)
     text = re.sub(r"U\(([^)]+)\)", r"<\1>", text)
     text = re.sub(r"B\(([^)]+)\)", r"**\1**", text)
