@@ -73,12 +73,19 @@ sanity: install
 lint: install
 	PATH=$(BIN):$$PATH $(BIN)/ansible-lint --profile production --offline
 
-## community: antsibull-docs' lint of every plugin's documentation; the execution environment, with ansible-builder
+## community: antsibull-docs' lint of every plugin's documentation; the execution environment, with ansible-builder;
+## the built tarball imported by galaxy-importer
 community: install $(TOOLS_STAMP)
 	PATH=$(CURDIR)/$(TOOLS)/bin:$$PATH $(TOOLS)/bin/antsibull-docs lint-collection-docs --plugin-docs $(LINK)
 	$(TOOLS)/bin/ansible-builder introspect --sanitize $(COLLECTIONS) | grep -F 'requests>=2.25  # from collection mlops.elasticsearch'
 	rm -rf .tmp/ee-context && $(TOOLS)/bin/ansible-builder create -f tests/ee/execution-environment.yml -c .tmp/ee-context
 	test -f .tmp/ee-context/Dockerfile -o -f .tmp/ee-context/Containerfile
+	rm -rf .tmp/galaxy && mkdir -p .tmp/galaxy && $(BIN)/ansible-galaxy collection build --output-path .tmp/galaxy .
+	cd .tmp/galaxy && PATH=$(CURDIR)/$(TOOLS)/bin:$$PATH GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/packaging/galaxy-importer.cfg \
+		$(CURDIR)/$(TOOLS)/bin/python -m galaxy_importer.main mlops-elasticsearch-*.tar.gz > importer.log 2>&1 \
+		|| (cat importer.log; exit 1)
+	grep -q "Importer processing completed successfully" .tmp/galaxy/importer.log
+	! grep -E "^(WARNING|ERROR)" .tmp/galaxy/importer.log
 
 ## units: unit tests of module_utils and the emulator's conformance tests
 units: install

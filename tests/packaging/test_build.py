@@ -32,7 +32,7 @@ def built(tmp_path_factory):
 def test_tarball_holds_the_collection_and_nothing_local(built):
     with tarfile.open(built) as archive:
         names = archive.getnames()
-    for forbidden in (".venv", ".collections", ".tmp", ".git", ".pytest_cache", "__pycache__", ".ci"):
+    for forbidden in (".venv", ".collections", ".tmp", ".tools", ".matrix", ".git", ".pytest_cache", "__pycache__", ".ci"):
         assert not [n for n in names if forbidden in n.split("/")], forbidden
     for needed in ["MANIFEST.json", "FILES.json", "meta/runtime.yml", "README.md", "LICENSE",
                    "roles/anomaly_detection/meta/argument_specs.yml", "plugins/doc_fragments/connection.py"] + \
