@@ -198,6 +198,12 @@ class ElasticsearchError(Exception):
             message += ". Elasticsearch did not accept the credentials (%s); check them, or their environment " \
                        "variables ELASTICSEARCH_USERNAME/ELASTICSEARCH_PASSWORD, ELASTICSEARCH_API_KEY, " \
                        "ELASTICSEARCH_BEARER_TOKEN" % _auth_words(auth_kind)
+            if auth_kind == "basic":
+                message += ". An Elasticsearch Serverless project accepts API keys only: give api_key instead of " \
+                           "username and password"
+        elif status == 410 and root_type == "api_not_available_exception":
+            message += ". This is an Elasticsearch Serverless project, which keeps this API internal: what needs it " \
+                       "(model snapshots, upgrade mode, cluster settings, posting data) cannot be done there"
         elif status == 429 and UPGRADE_MODE_WORDS in (root_reason or ""):
             message += ". Machine learning is in upgrade mode (set for a cluster upgrade or a restore): jobs, " \
                        "datafeeds and their state cannot change until it is turned off. Wait for the upgrade to finish " \

@@ -24,6 +24,9 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile imp
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, es_seconds, parse_mib
 
 DEFAULT_MODEL_MEMORY_LIMIT = "1gb"  # a job's model_memory_limit when it gives none (ES AnalysisLimits)
+# Checks whose APIs Elasticsearch Serverless keeps internal (the REST spec's `visibility=private` there): once a
+# 410 says the cluster is serverless, they are skipped without asking
+SERVERLESS_INTERNAL_CHECKS = ("validate", "ml_info")
 
 
 def unavailable(exc):
@@ -45,6 +48,7 @@ class Preflight(object):
         self.report = []  # what was checked and what it found, for the result
         self._info = None
         self._skipped = set()
+        self.serverless = False  # a 410 api_not_available_exception said so
 
     def _note(self, subject, check, found, detail=None):
         entry = {"subject": subject, "check": check, "found": found}
@@ -53,10 +57,16 @@ class Preflight(object):
         self.report.append(entry)
 
     def _ask(self, subject, check, call):
-        """``call()``, or None when the API is not offered (said once per API, in a warning)."""
+        """``call()``, or None when the API is not offered (said once per API, in a warning). On Elasticsearch
+        Serverless, once a 410 has said so, the checks whose APIs it keeps internal are skipped without a request."""
+        if self.serverless and check in SERVERLESS_INTERNAL_CHECKS:
+            self._note(subject, check, "skipped", "not available on Elasticsearch Serverless")
+            return None
         try:
             return call()
         except ElasticsearchError as exc:
+            if exc.error_type == "api_not_available_exception":
+                self.serverless = True
             if unavailable(exc):
                 why = "this cluster does not offer it"
             elif exc.status in (401, 403) or exc.status is None or exc.status >= 429:

@@ -41,8 +41,11 @@ def main(argv=None):
     parser.add_argument("--tls-cert", help="PEM certificate chain; serves HTTPS when given")
     parser.add_argument("--tls-key", help="PEM private key for --tls-cert")
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    parser.add_argument("--flavor", choices=["default", "serverless"], default="default",
+                        help="serverless: answer as an Elasticsearch Serverless project (internal APIs 410, API keys only)")
     args = parser.parse_args(argv)
     server = EmulatorServer(args.host, args.port, parse_security(args), args.tls_cert, args.tls_key, args.verbose)
+    server.app.flavor = args.flavor
     print("Elasticsearch ML emulator listening on %s (Ctrl-C stops it)" % server.url, flush=True)
     try:
         server.serve_forever()

@@ -78,7 +78,8 @@ class Call:
 
 def _root(call):
     return {"name": "emulator-ml-0", "cluster_name": "emulator", "cluster_uuid": "emulator-cluster-uuid",
-            "version": {"number": call.cluster.settings.version, "build_flavor": "default", "build_type": "emulator",
+            "version": {"number": call.cluster.settings.version, "build_flavor": call.cluster.settings.flavor,
+                        "build_type": "emulator",
                         "lucene_version": "10.2.2", "minimum_wire_compatibility_version": "8.19.0",
                         "minimum_index_compatibility_version": "8.0.0"},
             "tagline": "You Know, for Search"}
@@ -280,6 +281,15 @@ UPGRADE_MODE_REFUSED = frozenset((
     "cluster:admin/xpack/ml/calendars/events/delete",
 ))
 
+# Endpoints that Elasticsearch Serverless keeps internal (the REST spec's `@availability serverless
+# visibility=private` in elastic/elasticsearch-specification, or no serverless availability at all): with the
+# serverless flavor they answer 410 api_not_available_exception.
+SERVERLESS_INTERNAL = frozenset((
+    "ml.info", "ml.validate", "ml.validate_detector", "ml.post_data", "ml.set_upgrade_mode",
+    "ml.get_model_snapshots", "ml.update_model_snapshot", "ml.delete_model_snapshot", "ml.revert_model_snapshot",
+    "ml.upgrade_job_snapshot", "ml.get_model_snapshot_upgrade_stats", "cluster.get_settings", "cluster.put_settings",
+))
+
 # Keys the open/close/start/stop endpoints also take in the body (ES Rest*JobAction handlers).
 BODY_PARAMS = {
     "ml.open_job": ("job_id", "timeout"),
@@ -402,6 +412,17 @@ class Emulator:
         self.log = []
         self.faults = []
         self.meta_lock = threading.Lock()
+        self._flavor = "default"
+
+    @property
+    def flavor(self):
+        return self._flavor
+
+    @flavor.setter
+    def flavor(self, value):
+        """The flavor the emulator starts with (``--flavor``), and returns to on /_emulator/reset."""
+        self._flavor = value
+        self.cluster.settings.flavor = value
 
     def _routes(self):
         rules, params = [], {}
@@ -531,9 +552,20 @@ class Emulator:
         if request.method == "HEAD" and endpoint == "indices.get":
             endpoint = "indices.exists"  # werkzeug answers HEAD on every GET route; ES routes it to its own handler
         pretty = "pretty" in request.args
+        if self.cluster.settings.flavor == "serverless" and endpoint in SERVERLESS_INTERNAL:
+            # ES RestController, before the handler and its authentication: an internal API exists but is refused
+            exc = StatusException("Request for uri [%s] with method [%s] exists but is not available when running in "
+                                  "serverless mode" % (request.full_path.rstrip("?"), request.method), status=410)
+            exc.type = "api_not_available_exception"
+            return self._error(exc)
         try:
             principal = None
             if self.security.enabled:
+                header = request.headers.get("Authorization") or ""
+                if self.cluster.settings.flavor == "serverless" and header.lower().startswith("basic "):
+                    # Serverless projects take API keys; no realm there authenticates a user name and password
+                    raise _unauthenticated("unable to authenticate with provided credentials and anonymous access is "
+                                           "not allowed for this request")
                 principal = self.security.authenticate(request.headers.get("Authorization"), request.path)
                 action, granted_by, _handler = ROUTES[endpoint]
                 if not principal.allowed(granted_by):
@@ -643,6 +675,7 @@ class Emulator:
             if path == "/reset" and method == "POST":
                 self.cluster.reset()
                 self.cluster.settings.__init__()
+                self.cluster.settings.flavor = self._flavor
                 self.log.clear()
                 self.faults.clear()
                 return self._json({"acknowledged": True})

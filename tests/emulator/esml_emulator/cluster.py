@@ -37,6 +37,7 @@ class Settings:
         self.datafeed_lookback_ms = 0  # how long a datafeed with an end time runs before it stops
         self.ml_node_memory_mb = 0  # the ML node's memory for jobs; 0: not checked
         self.snapshot_upgrade_ms = 0  # how long a model snapshot upgrade runs
+        self.flavor = "default"  # "serverless": GET / says so, internal APIs answer 410, basic auth is refused
 
     def update(self, values):
         for key, value in values.items():
