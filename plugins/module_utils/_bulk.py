@@ -16,6 +16,8 @@ Python versions supported: 3.9 and later.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible_collections.mlops.elasticsearch.plugins.module_utils import _anomaly_job, _datafeed, _model_snapshot
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._kibana_formats import filter_ids
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import ElasticsearchError
@@ -27,6 +29,9 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile imp
 READ_ONLY_CALLS = ("info", "validate_job", "validate_detector", "estimate_model_memory", "preview_datafeed",
                    "get_model_snapshots")
 SHOWN_FAILURES = 5  # failures quoted in full in the message; the rest are counted, grouped by their reason
+# jobs written at once (parallelism); the default is what `make bench` measured (docs/performance.md)
+DEFAULT_PARALLELISM = 8
+MAX_PARALLELISM = 64
 
 
 class CachedApi(object):
@@ -207,7 +212,9 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
     checks = Preflight(cached, warn, enabled=params.get("preflight", True))
     window = params.get("preflight_window", "1d")
     results, failures, diffs = [], [], {"before": {}, "after": {}}
-    for job in jobs:
+
+    def converge_one(job):
+        """One job's own steps, in order: the job, its datafeed, its snapshot retention."""
         entry = {"job_id": job["job_id"]}
         try:
             outcome = _anomaly_job.run(cached, dict(_job_params(job), preflight_window=window), check_mode, diff_mode,
@@ -227,9 +234,22 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
         except (ElasticsearchError, ReconcileError, ConfigError) as exc:
             entry["failed"] = True
             entry["msg"] = str(exc)
-            failures.append((job["job_id"], exc))
+            entry["_exc"] = exc
+        return entry
+
+    parallelism = _parallelism(params.get("parallelism"))
+    if parallelism > 1 and len(jobs) > 1:
+        # different jobs are independent objects: their writes may overlap; each job's own steps stay in order
+        with ThreadPoolExecutor(max_workers=min(parallelism, len(jobs))) as pool:
+            entries = list(pool.map(converge_one, jobs))
+    else:
+        entries = [converge_one(job) for job in jobs]
+    for job, entry in zip(jobs, entries):  # reported in declaration order, whatever order they finished in
+        if "_exc" in entry:
+            failures.append((job["job_id"], entry.pop("_exc")))
         _merge_diff(diffs, job["job_id"], entry)
         results.append(entry)
+    checks.report.sort(key=_declaration_order(jobs))
     pruned = []
     group = params.get("managed_group")
     if group and not failures:
@@ -246,6 +266,24 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
     if failures:
         out.update(_failure_summary(failures, results))
     return out
+
+
+def _parallelism(value):
+    """How many jobs are written at once: 1 (one after another) to MAX_PARALLELISM."""
+    number = DEFAULT_PARALLELISM if value is None else value
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= MAX_PARALLELISM:
+        raise ConfigError("parallelism must be a whole number from 1 to %d, got %r" % (MAX_PARALLELISM, value))
+    return number
+
+
+def _declaration_order(jobs):
+    """A sort key putting preflight entries in the order of the jobs they are about (stable within a job)."""
+    position = {}
+    for index, job in enumerate(jobs):
+        position["job [%s]" % job["job_id"]] = index
+        feed = job.get("datafeed") or {}
+        position["datafeed [%s]" % (feed.get("datafeed_id") or "datafeed-%s" % job["job_id"])] = index
+    return lambda entry: position.get(entry.get("subject"), len(jobs))
 
 
 def _check_dependencies(api, jobs, params, warn):

@@ -456,7 +456,8 @@ class EsClient(object):
     def _session(self, retry):
         session = requests.Session()
         retry.on_retry = self._record_retry
-        adapter = _PinningAdapter(self._fingerprint, max_retries=retry)
+        # connections kept per host: the bulk path writes up to 64 jobs at once (its parallelism)
+        adapter = _PinningAdapter(self._fingerprint, max_retries=retry, pool_maxsize=64)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         session.headers.update(self._headers)

@@ -17,6 +17,7 @@ Python versions supported: 3.9 and later.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._client import ElasticsearchError
@@ -49,6 +50,7 @@ class Preflight(object):
         self._info = None
         self._skipped = set()
         self.serverless = False  # a 410 api_not_available_exception said so
+        self._lock = threading.Lock()  # the bulk path checks several jobs at once; _ml/info is still read once
 
     def _note(self, subject, check, found, detail=None):
         entry = {"subject": subject, "check": check, "found": found}
@@ -80,9 +82,10 @@ class Preflight(object):
             return None
 
     def info(self, subject):
-        if self._info is None:
-            self._info = self._ask(subject, "ml_info", self.api.info) or {}
-        return self._info
+        with self._lock:
+            if self._info is None:
+                self._info = self._ask(subject, "ml_info", self.api.info) or {}
+            return self._info
 
     # -- jobs --------------------------------------------------------------------------------------------------
 

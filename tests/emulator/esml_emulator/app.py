@@ -413,6 +413,7 @@ class Emulator:
         self.faults = []
         self.meta_lock = threading.Lock()
         self._flavor = "default"
+        self._latency = (0, 0)
 
     @property
     def flavor(self):
@@ -423,6 +424,11 @@ class Emulator:
         """The flavor the emulator starts with (``--flavor``), and returns to on /_emulator/reset."""
         self._flavor = value
         self.cluster.settings.flavor = value
+
+    def set_latency(self, read_ms, write_ms):
+        """The latency the emulator starts with (``--read-latency-ms``, ``--write-latency-ms``), kept on reset."""
+        self._latency = (read_ms, write_ms)
+        self.cluster.settings.read_latency_ms, self.cluster.settings.write_latency_ms = read_ms, write_ms
 
     def _routes(self):
         rules, params = [], {}
@@ -443,6 +449,10 @@ class Emulator:
         request = Request(environ)
         if request.path.startswith("/_emulator"):
             return self._control(request)(environ, start_response)
+        latency = (self.cluster.settings.read_latency_ms if request.method in ("GET", "HEAD")
+                   else self.cluster.settings.write_latency_ms)
+        if latency:
+            time.sleep(latency / 1000.0)  # a real cluster's time per request, outside the cluster's lock
         fault = self._take_fault(request.method, request.path)
         if fault is not None and fault.delay_ms:
             time.sleep(fault.delay_ms / 1000.0)
@@ -676,6 +686,7 @@ class Emulator:
                 self.cluster.reset()
                 self.cluster.settings.__init__()
                 self.cluster.settings.flavor = self._flavor
+                self.cluster.settings.read_latency_ms, self.cluster.settings.write_latency_ms = self._latency
                 self.log.clear()
                 self.faults.clear()
                 return self._json({"acknowledged": True})
