@@ -49,14 +49,27 @@ def _pins():
     return ["%s==%s" % (tool, pins[tool]) for tool in TOOLS]
 
 
-def releases():
+def _index_versions(available):
+    """Every released version on the index: PyPI's JSON API, or else what pip sees (with the newest Python here,
+    since pip lists only the releases its Python can install)."""
+    try:
+        with urllib.request.urlopen("https://pypi.org/pypi/ansible-core/json", timeout=60) as response:
+            data = json.load(response)
+        return [v for v, files in data["releases"].items() if files and not all(f.get("yanked") for f in files)]
+    except (OSError, ValueError):
+        python = available[max(available, key=lambda v: tuple(int(p) for p in v.split(".")))]
+        listed = subprocess.run([python, "-m", "pip", "index", "versions", "ansible-core"], capture_output=True,
+                                text=True, check=False).stdout
+        match = re.search(r"Available versions: (.*)", listed)
+        return [v.strip() for v in match.group(1).split(",")] if match else []
+
+
+def releases(available):
     """The newest patch release of every ansible-core minor from 2.16 on, from the package index."""
-    with urllib.request.urlopen("https://pypi.org/pypi/ansible-core/json", timeout=60) as response:
-        data = json.load(response)
     newest = {}
-    for version, files in data["releases"].items():
+    for version in _index_versions(available):
         match = re.match(r"(\d+)\.(\d+)\.(\d+)\Z", version)
-        if not match or not files or all(f.get("yanked") for f in files):
+        if not match:
             continue
         minor, patch = (int(match.group(1)), int(match.group(2))), int(match.group(3))
         if minor >= FIRST and patch >= newest.get(minor, (-1, ""))[0]:
@@ -151,7 +164,7 @@ def main():
     os.makedirs(logs, exist_ok=True)
     available = pythons()
     rows, failed = [], False
-    for minor, version in releases():
+    for minor, version in releases(available):
         if only and minor not in only:
             continue
         name = "%d.%d" % minor
