@@ -51,6 +51,8 @@ class Preflight(object):
         self._skipped = set()
         self.serverless = False  # a 410 api_not_available_exception said so
         self._lock = threading.Lock()  # the bulk path checks several jobs at once; _ml/info is still read once
+        self._probe_lock = threading.Lock()
+        self._probed = False
 
     def _note(self, subject, check, found, detail=None):
         entry = {"subject": subject, "check": check, "found": found}
@@ -61,9 +63,19 @@ class Preflight(object):
     def _ask(self, subject, check, call):
         """``call()``, or None when the API is not offered (said once per API, in a warning). On Elasticsearch
         Serverless, once a 410 has said so, the checks whose APIs it keeps internal are skipped without a request."""
-        if self.serverless and check in SERVERLESS_INTERNAL_CHECKS:
-            self._note(subject, check, "skipped", "not available on Elasticsearch Serverless")
-            return None
+        if check in SERVERLESS_INTERNAL_CHECKS:
+            with self._probe_lock:
+                if not self._probed:
+                    # the first internal call tells whether this is a Serverless project: checks of other jobs
+                    # running at once (the bulk path's parallelism) wait for its answer rather than probe too
+                    self._probed = True
+                    return self._ask_now(subject, check, call)
+            if self.serverless:
+                self._note(subject, check, "skipped", "not available on Elasticsearch Serverless")
+                return None
+        return self._ask_now(subject, check, call)
+
+    def _ask_now(self, subject, check, call):
         try:
             return call()
         except ElasticsearchError as exc:

@@ -23,5 +23,5 @@ def test_read_and_write_latency(es):
         thread.start()
     for thread in threads:
         thread.join()
-    assert 0.15 <= time.monotonic() - started < 0.45  # four writes at once take about one write's time
+    assert 0.15 <= time.monotonic() - started < 0.55  # four at once: about one write's time, well under four
     assert es("GET", "/_ml/anomaly_detectors").json["count"] == 5
