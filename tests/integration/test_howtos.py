@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,11 +23,13 @@ def _playbooks():
 
 # how-tos that move jobs from one cluster to another get a second emulator as ``target_hosts``
 TWO_CLUSTERS = ("move-jobs-between-clusters",)
+# how-tos that converge an inventory of clusters get that many emulators, one inventory host each
+INVENTORY_OF_CLUSTERS = {"many-clusters": 3}
 
 
 def test_there_are_howto_playbooks():
     assert {"revert-after-bad-window", "upgrade-cluster-with-ml-jobs", "install-kibana-module-jobs",
-            "move-jobs-between-clusters"} <= set(_playbooks())
+            "move-jobs-between-clusters", "many-clusters"} <= set(_playbooks())
 
 
 @pytest.fixture
@@ -37,7 +40,7 @@ def target_server():
 
 
 @pytest.mark.parametrize("name", _playbooks())
-def test_howto_runs_against_the_emulator(name, emulator_server, request):
+def test_howto_runs_against_the_emulator(name, emulator_server, request, tmp_path):
     requests.post(emulator_server.url + "/_emulator/reset", timeout=10).raise_for_status()
     env = dict(os.environ, ELASTICSEARCH_HOSTS=emulator_server.url, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
@@ -46,10 +49,21 @@ def test_howto_runs_against_the_emulator(name, emulator_server, request):
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), os.path.join(HOWTOS, name + ".yml")]
     if name in TWO_CLUSTERS:
         command += ["-e", "target_hosts=%s" % request.getfixturevalue("target_server").url]
+    clusters = []
+    if name in INVENTORY_OF_CLUSTERS:
+        clusters = [EmulatorServer().start() for _n in range(INVENTORY_OF_CLUSTERS[name])]
+        request.addfinalizer(lambda: [server.stop() for server in clusters])
+        inventory = tmp_path / "clusters.yml"
+        hosts = dict(("cluster-%d" % n, {"es_hosts": [server.url]}) for n, server in enumerate(clusters))
+        inventory.write_text(json.dumps({"all": {"children": {"ml_clusters": {"hosts": hosts}}}}))
+        command += ["-i", str(inventory), "--forks", str(len(clusters))]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
     output = "%s\n%s" % (result.stdout[-6000:], result.stderr[-3000:])
     assert result.returncode == 0, output
     assert "failed=0" in result.stdout and "All assertions passed" in result.stdout
+    for server in clusters:  # every cluster of the inventory was converged, each by its own host
+        found = requests.get(server.url + "/_ml/anomaly_detectors/shop", timeout=10).json()
+        assert sorted(j["job_id"] for j in found["jobs"]) == ["shop-checkout-latency", "shop-payment-errors"]
 
 
 @pytest.mark.parametrize("name", _playbooks())
