@@ -201,7 +201,8 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
     """Converge every declared job (and datafeed), then prune the managed group if one is named."""
     warn = warn or (lambda message: None)
     jobs = declared(params.get("jobs") or [])
-    declared_ids = set(j["job_id"] for j in jobs)  # a job left out below is still declared: never pruned
+    # a job left out below is still declared, and so is one the caller converges in another call: never pruned
+    declared_ids = set(j["job_id"] for j in jobs) | set(params.get("declared_job_ids") or [])
     keep_default = params.get("keep_snapshots")
     if keep_default is not None and keep_default < 0:
         raise ConfigError("keep_snapshots must be a number of snapshots, 0 or more")

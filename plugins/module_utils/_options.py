@@ -284,6 +284,7 @@ def anomaly_jobs_spec():
         declared_calendars=dict(type="list", elements="str", default=[]),
         skip_missing_dependencies=dict(type="bool", default=False),
         parallelism=dict(type="int", default=8),
+        declared_job_ids=dict(type="list", elements="str", default=[]),
     )
 
 

@@ -80,6 +80,13 @@ options:
         in RV(skipped). They still count as declared, so O(managed_group) never removes them.
     type: bool
     default: false
+  declared_job_ids:
+    description:
+      - Jobs the caller declares but converges in another call (the role's batches): with O(managed_group), they are
+        never pruned as undeclared.
+    type: list
+    elements: str
+    default: []
   parallelism:
     description:
       - How many jobs are written at once. Different jobs are independent, so their requests may overlap. Each job's

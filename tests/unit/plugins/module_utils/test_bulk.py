@@ -221,3 +221,15 @@ def test_lost_responses_at_parallelism_are_settled_once_each(es):
         assert stats["state"] == "started"
     notes = [r["actions"][0].get("note") for r in result["results"][::2]]
     assert notes == ["its response was lost; read back, it had taken effect"] * 3
+
+
+def test_declared_job_ids_are_never_pruned(es):
+    """A job the caller converges in another call (the role's batches) is declared for the managed group."""
+    body = {"analysis_config": {"bucket_span": "15m", "detectors": [{"function": "count"}]},
+            "data_description": {"time_field": "timestamp"}, "groups": ["g"]}
+    for job_id in ("earlier-batch", "stray"):
+        es.put_job(job_id, body)
+    result = _bulk.run(MlApi(EsClient(hosts=[es.url])), {"jobs": [], "managed_group": "g",
+                                                           "declared_job_ids": ["earlier-batch"]})
+    assert [p["job_id"] for p in result["pruned"]] == ["stray"]
+    assert es("GET", "/_ml/anomaly_detectors/earlier-batch").status == 200
