@@ -82,7 +82,7 @@ options:
     default: false
   declared_job_ids:
     description:
-      - Jobs the caller declares but converges in another call (the role's batches): with O(managed_group), they are
+      - Jobs the caller declares but converges in another call (the role's batches). With O(managed_group), they are
         never pruned as undeclared.
     type: list
     elements: str

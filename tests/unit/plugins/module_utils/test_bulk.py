@@ -229,7 +229,7 @@ def test_declared_job_ids_are_never_pruned(es):
             "data_description": {"time_field": "timestamp"}, "groups": ["g"]}
     for job_id in ("earlier-batch", "stray"):
         es.put_job(job_id, body)
-    result = _bulk.run(MlApi(EsClient(hosts=[es.url])), {"jobs": [], "managed_group": "g",
-                                                           "declared_job_ids": ["earlier-batch"]})
+    params = {"jobs": [], "managed_group": "g", "declared_job_ids": ["earlier-batch"]}
+    result = _bulk.run(MlApi(EsClient(hosts=[es.url])), params)
     assert [p["job_id"] for p in result["pruned"]] == ["stray"]
     assert es("GET", "/_ml/anomaly_detectors/earlier-batch").status == 200
