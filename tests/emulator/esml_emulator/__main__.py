@@ -43,7 +43,8 @@ def main(argv=None):
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     parser.add_argument("--flavor", choices=["default", "serverless"], default="default",
                         help="serverless: answer as an Elasticsearch Serverless project (internal APIs 410, API keys only)")
-    parser.add_argument("--read-latency-ms", type=int, default=0, help="added to every GET and HEAD")
+    parser.add_argument("--read-latency-ms", type=int, default=0,
+                        help="added to every read: a GET, a HEAD, a POST that changes nothing")
     parser.add_argument("--write-latency-ms", type=int, default=0, help="added to every other request")
     args = parser.parse_args(argv)
     server = EmulatorServer(args.host, args.port, parse_security(args), args.tls_cert, args.tls_key, args.verbose)

@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -290,6 +290,13 @@ SERVERLESS_INTERNAL = frozenset((
     "ml.upgrade_job_snapshot", "ml.get_model_snapshot_upgrade_stats", "cluster.get_settings", "cluster.put_settings",
 ))
 
+# Endpoints that take a POST and change nothing: the read latency applies to them, as to every GET and HEAD.
+READ_ONLY_ENDPOINTS = frozenset((
+    "ml.validate", "ml.validate_detector", "ml.estimate_model_memory", "ml.preview_datafeed", "field_caps",
+    "ml.get_jobs", "ml.get_job_stats", "ml.get_datafeeds", "ml.get_datafeed_stats", "ml.get_calendars",
+    "ml.get_calendar_events", "ml.get_filters", "ml.get_model_snapshots", "ml.info",
+))
+
 # Keys the open/close/start/stop endpoints also take in the body (ES Rest*JobAction handlers).
 BODY_PARAMS = {
     "ml.open_job": ("job_id", "timeout"),
@@ -443,13 +450,24 @@ class Emulator:
         params["info"] = set(GLOBAL_PARAMS)
         return Map(rules, strict_slashes=False, merge_slashes=False), params
 
+    def _reads_only(self, request):
+        """A GET or HEAD, or a POST to an endpoint that changes nothing (a validation, an estimate, a preview, a
+        search-like read): what the read latency applies to."""
+        if request.method in ("GET", "HEAD"):
+            return True
+        try:
+            endpoint, _args = self.url_map.bind_to_environ(request.environ).match()
+        except HTTPException:
+            return False
+        return endpoint in READ_ONLY_ENDPOINTS
+
     # -- WSGI ------------------------------------------------------------------------------------------------
 
     def __call__(self, environ, start_response):
         request = Request(environ)
         if request.path.startswith("/_emulator"):
             return self._control(request)(environ, start_response)
-        latency = (self.cluster.settings.read_latency_ms if request.method in ("GET", "HEAD")
+        latency = (self.cluster.settings.read_latency_ms if self._reads_only(request)
                    else self.cluster.settings.write_latency_ms)
         if latency:
             time.sleep(latency / 1000.0)  # a real cluster's time per request, outside the cluster's lock

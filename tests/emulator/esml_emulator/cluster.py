@@ -38,7 +38,8 @@ class Settings:
         self.ml_node_memory_mb = 0  # the ML node's memory for jobs; 0: not checked
         self.snapshot_upgrade_ms = 0  # how long a model snapshot upgrade runs
         self.flavor = "default"  # "serverless": GET / says so, internal APIs answer 410, basic auth is refused
-        self.read_latency_ms = 0  # added to every GET and HEAD, as a real cluster's time to answer
+        # added to every read (GET, HEAD, a POST that changes nothing), as a real cluster's time to answer
+        self.read_latency_ms = 0
         self.write_latency_ms = 0  # added to every other request
 
     def update(self, values):

@@ -25,3 +25,19 @@ def test_read_and_write_latency(es):
         thread.join()
     assert 0.15 <= time.monotonic() - started < 0.55  # four at once: about one write's time, well under four
     assert es("GET", "/_ml/anomaly_detectors").json["count"] == 5
+
+
+def test_a_post_that_changes_nothing_is_a_read(es):
+    """_validate, _estimate_model_memory and a datafeed's _preview are POSTs that write nothing: a cluster answers
+    them as it answers reads, so the read latency applies to them."""
+    es.settings(read_latency_ms=0, write_latency_ms=300)
+    started = time.monotonic()
+    answer = es("POST", "/_ml/anomaly_detectors/_validate",
+                {"analysis_config": {"detectors": [{"function": "count"}]}, "data_description": {"time_field": "t"}})
+    assert answer.status == 200 and time.monotonic() - started < 0.25
+    es.settings(read_latency_ms=0, write_latency_ms=0)
+    es.put_job("j1")
+    es.settings(read_latency_ms=0, write_latency_ms=300)
+    started = time.monotonic()
+    assert es("POST", "/_ml/anomaly_detectors/j1/_open").status == 200
+    assert time.monotonic() - started >= 0.3
