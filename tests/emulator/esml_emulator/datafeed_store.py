@@ -25,6 +25,9 @@ class DatafeedRuntime:
         self.stops_at = None
         self.searched_to = 0  # where the next search starts (epoch ms)
         self.lookback_done = False
+        # the cluster clock (epoch ms) before which catch_up has nothing to search; None: see at the next tick. Lets a
+        # tick pass over thousands of started datafeeds without working out each one's next search again
+        self.due_ms = None
         self.search_count = 0  # grows with every run, so a finished bounded datafeed shows it ran (ES GetDatafeedsStatsAction)
 
 
@@ -66,8 +69,10 @@ class DatafeedStore:
         upgrade mode, where their tasks have no node."""
         if self.cluster.upgrade_mode:
             return
-        for df_id in list(self.runtime):
-            self.catch_up(df_id)
+        now = self.cluster.now_ms()
+        for df_id, rt in list(self.runtime.items()):
+            if rt.state in ("started", "starting") and (rt.due_ms is None or now >= rt.due_ms):
+                self.catch_up(df_id)
 
     def end_bounded(self, clock):
         """A datafeed with an end time stops when it gets there, and closes its job (ES Transport*JobAction)."""
@@ -172,6 +177,7 @@ class DatafeedStore:
         latest = self.cluster.jobs.runtime[job_id].counts.get("latest_record_timestamp")
         rt.searched_to = max(start, latest + 1) if latest is not None else start
         rt.lookback_done = False
+        rt.due_ms = None
         rt.stops_at = time.monotonic() + self.cluster.settings.datafeed_lookback_ms / 1000.0 if end is not None else None
         self.catch_up(df_id)
         return {"started": True, "node": job_rt.node or ""}
@@ -217,16 +223,21 @@ class DatafeedStore:
         if rt.end_ms is not None:
             upto = rt.end_ms
         else:
-            upto = self.cluster.now_ms() - _query_delay_ms(datafeed)
+            delay = _query_delay_ms(datafeed)
+            upto = self.cluster.now_ms() - delay
             if rt.searched_to and rt.lookback_done:
                 step = _frequency_ms(datafeed, job)
                 upto = rt.searched_to + (upto - rt.searched_to) // step * step
         rt.lookback_done = True
-        if upto <= rt.searched_to:
-            return
-        records = self.records(df_id, datafeed, job, rt.searched_to, upto)
-        rt.search_count += 1
-        rt.searched_to = upto
+        if upto > rt.searched_to:
+            records = self.records(df_id, datafeed, job, rt.searched_to, upto)
+            rt.search_count += 1
+            rt.searched_to = upto
+        else:
+            records = None
+        # a bounded datafeed has searched all it will; a real-time one searches next once a whole step has passed
+        rt.due_ms = (float("inf") if rt.end_ms is not None
+                     else rt.searched_to + _frequency_ms(datafeed, job) + delay if rt.searched_to else None)
         if records:
             size = sum(len(json.dumps(r)) + 1 for r in records)
             jobs.process(job, records, size, "epoch_ms")
