@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.mlops.elasticsearch.plugins.module_utils import _datafeed
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._compare import apply_changes
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed_config import desired_body as feed_body
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._job_config import (
     comparable, defaults_for_create, desired_body, differences, request_body, update_body)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import (
@@ -34,10 +32,19 @@ from ansible_collections.mlops.elasticsearch.plugins.module_utils._reconcile imp
     Action, Facts, Plan, Planner, ReconcileError, apply, is_already_exists, is_conflict, is_missing)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._units import UnitError, es_seconds, parse_mib
 
+
 STATES = JOB_STATES
 OPEN = ("opened", "opening")
 # What a datafeed config from GET carries that a job's PUT need not send again (its id is sent, its job is the job).
 DATAFEED_GENERATED = ("job_id", "authorization")
+
+
+def feed_body(params):
+    """The datafeed's request body (_datafeed_config.desired_body). The datafeed's modules are imported only by a job
+    that declares one: a module runs from a zip that Python compiles on every task, so what a job without a datafeed
+    never uses is not loaded (docs/performance.md, per-task overhead)."""
+    from ansible_collections.mlops.elasticsearch.plugins.module_utils._datafeed_config import desired_body
+    return desired_body(params)
 
 
 def default_datafeed_id(job_id, job):
@@ -567,6 +574,7 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None, checks=None):
     if feed is not None and "put_job" not in [a["action"] for a in result["actions"]]:
         # the job was there: its declared datafeed is converged as ml_datafeed would (a PUT of the job carried it)
         feed = dict(feed, preflight=declared.preflight, preflight_window=declared.preflight_window)
+        from ansible_collections.mlops.elasticsearch.plugins.module_utils import _datafeed  # only with a datafeed
         result["datafeed"] = _datafeed.run(api, feed, check_mode, diff_mode, warn, checks=checks)
         result["changed"] = result["changed"] or result["datafeed"]["changed"]
         result.pop("preflight", None)
