@@ -16,6 +16,7 @@ Python versions supported: 3.9 and later.
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.mlops.elasticsearch.plugins.module_utils import _anomaly_job, _datafeed, _model_snapshot
@@ -45,6 +46,7 @@ class CachedApi(object):
         self.feed_stats_by_id = {}
         self.dirty = set()
         self.predicted = set()  # check mode: jobs the plan creates, known only from their declaration
+        self.members = {}  # group -> the ids of its jobs: an id is looked up without a scan of every job
 
     def prefetch(self):
         """Four requests, whatever the number of jobs."""
@@ -54,6 +56,8 @@ class CachedApi(object):
         self.feeds = dict((f["datafeed_id"], f) for f in self._api.get_datafeeds(allow_no_match=True).get("datafeeds") or [])
         self.feed_stats_by_id = dict((s["datafeed_id"], s) for s in
                                      self._api.get_datafeed_stats(allow_no_match=True).get("datafeeds") or [])
+        for job_id, job in self.jobs.items():
+            self._index_groups(job_id, job)
         # GET _ml/anomaly_detectors nests each job's datafeed; keep the two views consistent for the planners
         for feed in self.feeds.values():
             job = self.jobs.get(feed.get("job_id"))
@@ -71,7 +75,12 @@ class CachedApi(object):
         self.job_stats_by_id[job_id] = stats
         if job_id not in self.jobs and state != "absent":
             self.jobs[job_id] = dict(config or {}, job_id=job_id)
+            self._index_groups(job_id, self.jobs[job_id])
             self.predicted.add(job_id)
+
+    def _index_groups(self, job_id, job):
+        for group in job.get("groups") or []:
+            self.members.setdefault(group, set()).add(job_id)
 
     def predicted_job(self, job_id):
         """The body of a job that check mode plans to create, which the server does not have (for a datafeed's
@@ -88,7 +97,11 @@ class CachedApi(object):
         if job_id is None or exclude_generated or self._fresh(job_id) or "*" in job_id or "," in job_id:
             return self._api.get_jobs(job_id, allow_no_match=allow_no_match, exclude_generated=exclude_generated,
                                       not_found_ok=not_found_ok)
-        found = [j for jid, j in sorted(self.jobs.items()) if jid == job_id or job_id in (j.get("groups") or [])]
+        # the job of that id and the jobs of the group of that name (ES keeps the two names apart), sorted by id
+        ids = set(self.members.get(job_id, ()))
+        if job_id in self.jobs:
+            ids.add(job_id)
+        found = [self.jobs[jid] for jid in sorted(ids)]
         if not found:
             if not_found_ok:
                 return None
@@ -241,14 +254,20 @@ def run(api, params, check_mode=False, diff_mode=False, warn=None):
     parallelism = _parallelism(params.get("parallelism"))
     if parallelism > 1 and len(jobs) > 1:
         # different jobs are independent objects: their writes may overlap; each job's own steps stay in order
-        with ThreadPoolExecutor(max_workers=min(parallelism, len(jobs))) as pool:
-            entries = list(pool.map(converge_one, jobs))
+        entries = _in_parallel(converge_one, jobs, parallelism)
     else:
         entries = [converge_one(job) for job in jobs]
     for job, entry in zip(jobs, entries):  # reported in declaration order, whatever order they finished in
         if "_exc" in entry:
             failures.append((job["job_id"], entry.pop("_exc")))
         _merge_diff(diffs, job["job_id"], entry)
+        if not params.get("return_bodies", True):
+            # at thousands of jobs the bodies are most of the result, and Ansible copies a result several times; an
+            # entry's own diff repeats the task's, which keeps every change
+            entry.pop("job", None)
+            entry.pop("diff", None)
+            (entry.get("datafeed") or {}).pop("datafeed", None)
+            (entry.get("datafeed") or {}).pop("diff", None)
         results.append(entry)
     checks.report.sort(key=_declaration_order(jobs))
     pruned = []
@@ -285,6 +304,25 @@ def _declaration_order(jobs):
         feed = job.get("datafeed") or {}
         position["datafeed [%s]" % (feed.get("datafeed_id") or "datafeed-%s" % job["job_id"])] = index
     return lambda entry: position.get(entry.get("subject"), len(jobs))
+
+
+def _in_parallel(function, items, workers):
+    """``function`` of each item, in the items' order, up to ``workers`` at once. Each worker takes the next item
+    when it is done with one: the main thread hands out no task per item, which at thousands of no-op jobs (work that
+    holds the GIL) cost more than the work. An unexpected exception is raised here, as ``map`` would."""
+    results = [None] * len(items)
+    taken = itertools.count()  # next() of a count is atomic: each index goes to one worker
+
+    def work():
+        for index in iter(lambda: next(taken), None):
+            if index >= len(items):
+                return
+            results[index] = function(items[index])
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        for future in [pool.submit(work) for _worker in range(min(workers, len(items)))]:
+            future.result()
+    return results
 
 
 def _check_dependencies(api, jobs, params, warn):

@@ -285,6 +285,7 @@ def anomaly_jobs_spec():
         skip_missing_dependencies=dict(type="bool", default=False),
         parallelism=dict(type="int", default=8),
         declared_job_ids=dict(type="list", elements="str", default=[]),
+        return_bodies=dict(type="bool", default=True),
     )
 
 

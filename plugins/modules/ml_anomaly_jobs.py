@@ -92,11 +92,21 @@ options:
       - How many jobs are written at once. Different jobs are independent, so their requests may overlap. Each job's
         own steps (create, open, its datafeed's create and start) stay in order, and results, diffs and the
         preflight report stay in declaration order.
-      - A no-op reads the cluster in the same four requests at any value. Against an emulator answering each write
-        in 50 ms, 100 new jobs with datafeeds took 37 s one after another, 9.5 s at 4, 5.1 s at 8 and 3.0 s at 16
-        (`make bench` measures it). V(1) writes one job after another.
+      - A no-op reads the cluster in the same four requests at any value. How much faster new jobs are written at
+        each value, against an emulator that answers each write in 50 ms, is measured by C(make bench) (the
+        collection's docs/performance.md). V(1) writes one job after another.
     type: int
     default: 8
+  return_bodies:
+    description:
+      - Whether each entry of RV(results) carries the job's body (C(job)) and its datafeed's (C(datafeed.datafeed)),
+        and in diff mode its own C(diff).
+      - V(false) leaves them out, which makes the result of a converge of thousands of jobs a tenth of the size (the
+        bodies are most of it) and the task faster, since Ansible copies and templates a result several times. What
+        changed is still in each entry's C(changes) and C(actions), and in diff mode in the task's diff, which has
+        every change.
+    type: bool
+    default: true
   keep_snapshots:
     description:
       - A model snapshot retention policy, off when not set. After a job is converged, its model snapshots that are

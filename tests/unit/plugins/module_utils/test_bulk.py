@@ -233,3 +233,43 @@ def test_declared_job_ids_are_never_pruned(es):
     result = _bulk.run(MlApi(EsClient(hosts=[es.url])), params)
     assert [p["job_id"] for p in result["pruned"]] == ["stray"]
     assert es("GET", "/_ml/anomaly_detectors/earlier-batch").status == 200
+
+
+def test_results_without_bodies(es):
+    """return_bodies=false: each entry keeps what happened (changed, actions, changes, state) and loses the job's
+    and the datafeed's bodies, which are most of a result of thousands of jobs."""
+    full = _run(es, _jobs(3))
+    assert all("job" in r and "datafeed" in r["datafeed"] for r in full["results"])
+    jobs = _jobs(3, state="closed")
+    lean = _run(es, jobs, return_bodies=False)
+    assert [r["job_id"] for r in lean["results"]] == ["bulk-000", "bulk-001", "bulk-002"]
+    for entry in lean["results"]:
+        assert "job" not in entry and "datafeed" not in entry["datafeed"]
+        assert entry["state"] == "closed" and entry["changed"] is True
+        assert "close_job" in [a["action"] for a in entry["actions"]]
+        assert entry["datafeed"]["state"] == "stopped"
+
+
+def test_a_group_lookup_does_not_scan_every_job(es):
+    """The cached reads answer a job id or a group name from an index of the groups, sorted by id as ES sorts."""
+    for job_id, groups in (("b-job", ["team"]), ("a-job", ["team", "other"]), ("c-job", [])):
+        es.put_job(job_id, {"analysis_config": {"detectors": [{"function": "count"}]}, "groups": groups})
+    cached = _bulk.CachedApi(MlApi(EsClient(hosts=[es.url])))
+    cached.prefetch()
+    es.clear_log()
+    assert [j["job_id"] for j in cached.get_jobs("team")["jobs"]] == ["a-job", "b-job"]
+    assert [j["job_id"] for j in cached.get_jobs("c-job")["jobs"]] == ["c-job"]
+    assert cached.get_jobs("nothing", not_found_ok=True) is None
+    cached.predict("d-job", {"changed": True, "state": "closed"}, {"groups": ["team"]})
+    assert [j["job_id"] for j in cached.get_jobs("team")["jobs"]] == ["a-job", "b-job", "d-job"]
+    assert es.log() == []
+
+
+def test_results_without_bodies_keep_the_tasks_diff(es):
+    _run(es, _jobs(2))
+    jobs = _jobs(2)
+    jobs[1]["config"]["description"] = "changed"
+    audit = _run(es, jobs, check=True, diff=True, return_bodies=False)
+    assert all("diff" not in r and "diff" not in r["datafeed"] for r in audit["results"])
+    assert sorted(audit["diff"]["after"]) == ["bulk-001"]
+    assert audit["diff"]["after"]["bulk-001"]["description"] == "changed"
