@@ -1,11 +1,16 @@
-"""`make bench`: request counts, convergence time at 100 and 500 jobs, and per-task overhead, from one run.
+"""`make bench`: request counts, convergence time at 100 and 500 jobs, parallel writes at a real cluster's latency,
+5,000 jobs (time and the module's peak memory), and per-task overhead, from one run; written into
+docs/performance.md under "Figures".
 
 Everything runs against an emulator on loopback started here. Times are wall-clock seconds on this
 machine and noisy; compare them as ratios within one run. Request counts are exact (a unit test guards
 them too).
 """
 
+import datetime
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -45,7 +50,22 @@ ROLE_PLAYBOOK = """---
     - role: mlops.elasticsearch.anomaly_detection
       vars:
         anomaly_detection_jobs: "{{ lookup('ansible.builtin.file', 'jobs.json') | from_json }}"
+        anomaly_detection_parallelism: "{{ parallelism | default(8) | int }}"
+        anomaly_detection_return_bodies: "{{ bodies | default(true) | bool }}"
 """
+
+# Runs the module under a parent that records the largest resident set of its children (the module process) in
+# the file $BENCH_RSS_LOG names, one line per module run: ansible_python_interpreter points at it.
+RSS_WRAPPER = """#!%(python)s
+import os, resource, subprocess, sys
+code = subprocess.call([%(python)r] + sys.argv[1:])
+with open(os.environ["BENCH_RSS_LOG"], "a") as log:
+    log.write("%%d\\n" %% resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(code)
+"""
+
+DOC = os.path.join(ROOT, "docs", "performance.md")
+FIGURES = re.compile(r"^## Figures.*\Z", re.S | re.M)
 
 URI_PLAYBOOK = """---
 - name: The same declaration, written with ansible.builtin.uri (GET, compare, PUT)
@@ -128,11 +148,14 @@ def playbook(directory, text, *extra, env=None):
 
 
 def reset(url):
-    """A fresh emulator with the indices the jobs' datafeeds read (ES starts a datafeed only over mapped fields)."""
+    """A fresh emulator with the indices the jobs' datafeeds read (ES starts a datafeed only over mapped fields), and
+    a recent document in logs-1, so that each new datafeed's preflight preview finds data, as on a cluster in use."""
     es = Es(url)
     es.reset()
     for name in SOURCE_INDICES:
         es.source(name)
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    es.docs("logs-1", {"@timestamp": now, "bytes": 512, "host": "web-1"})
     es.clear_log()
     return es
 
@@ -219,8 +242,93 @@ def datafeed_and_bulk_counts(server):
     return rows
 
 
+def converge_times(server, directory, env, sizes):
+    lines = ["## 2. Converging N jobs with datafeeds (seconds, one run)", "",
+             "| N | role: create | role: no-op | role: check-mode audit | uri: create | uri: no-op | "
+             "uri no-op / role no-op |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for n in sizes:
+        write_jobs(directory, n)
+        reset(server.url)
+        create = playbook(directory, ROLE_PLAYBOOK, env=env)
+        noop = playbook(directory, ROLE_PLAYBOOK, env=env)
+        audit = playbook(directory, ROLE_PLAYBOOK, "--check", "--diff", env=env)
+        reset(server.url)
+        uri_create = playbook(directory, URI_PLAYBOOK, env=env)
+        uri_noop = playbook(directory, URI_PLAYBOOK, env=env)
+        figures = (n, create, noop, audit, uri_create, uri_noop, uri_noop / noop)
+        lines.append("| %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |" % figures)
+    return lines + [""]
+
+
+def write_jobs(directory, n):
+    with open(os.path.join(directory, "jobs.json"), "w", encoding="utf-8") as handle:
+        json.dump(declared_jobs(n), handle)
+
+
+def parallel_writes(server, directory, env, n, write_ms, read_ms):
+    """The role creating n jobs with datafeeds while each write takes write_ms and each read read_ms, as on a real
+    cluster, at several parallelisms."""
+    write_jobs(directory, n)
+    lines = ["## 3. Parallel writes: creating %d jobs with datafeeds at %d ms per write, %d ms per read (seconds)"
+             % (n, write_ms, read_ms), "",
+             "| parallelism | role: create | time at parallelism 1 / this |", "| --- | --- | --- |"]
+    serial = None
+    for parallelism in (1, 4, 8, 16, 32):
+        es = reset(server.url)
+        es.settings(write_latency_ms=write_ms, read_latency_ms=read_ms)
+        took = playbook(directory, ROLE_PLAYBOOK, "-e", "parallelism=%d" % parallelism, env=env)
+        serial = serial or took
+        lines.append("| %d%s | %.1f | %.1f |" % (parallelism, " (the default)" if parallelism == 8 else "", took,
+                                                 serial / took))
+    reset(server.url)
+    return lines + [""]
+
+
+def fleet(server, directory, env, n):
+    """n jobs with datafeeds: create, no-op and check-mode audit through the role, with the module process's peak
+    resident memory for each."""
+    write_jobs(directory, n)
+    wrapper = os.path.join(directory, "python-rss")
+    with open(wrapper, "w", encoding="utf-8") as handle:
+        handle.write(RSS_WRAPPER % {"python": sys.executable})
+    os.chmod(wrapper, 0o755)
+    log = os.path.join(directory, "rss.log")
+    env = dict(env, BENCH_RSS_LOG=log)
+    # a cluster with enough ML nodes for n open jobs (one node takes 512, xpack.ml.max_open_jobs' default)
+    reset(server.url).settings(max_open_jobs=n)
+    lines = ["## 4. %d opened jobs with started datafeeds through the role (one run)" % n, "",
+             "| run | seconds | peak RSS of the module process (MB) |", "| --- | --- | --- |"]
+    lean = ("-e", "bodies=false")
+    for name, extra in (("create, return_bodies: false", lean), ("no-op, return_bodies: false", lean),
+                        ("no-op, with the bodies (the default)", ()),
+                        ("check-mode audit (--check --diff), return_bodies: false", ("--check", "--diff") + lean)):
+        open(log, "w", encoding="utf-8").close()
+        took = playbook(directory, ROLE_PLAYBOOK, "-e", "ansible_python_interpreter=%s" % wrapper, *extra, env=env)
+        with open(log, encoding="utf-8") as handle:
+            peak_kib = max(int(line) for line in handle if line.strip())
+        lines.append("| %s | %.1f | %.0f |" % (name, took, peak_kib / 1024.0))
+    reset(server.url)
+    return lines + [""]
+
+
+def overhead(server, directory, env):
+    lines = ["## 5. Per-task overhead (a no-op module run beside ansible.builtin.ping, 50 tasks each)", ""]
+    reset(server.url)
+    n = 50
+    playbook(directory, OVERHEAD_PLAYBOOK % {"n": 1}, "-e", "tasks=job", env=env)  # create the job once
+    job = playbook(directory, OVERHEAD_PLAYBOOK % {"n": n}, "-e", "tasks=job", env=env)
+    ping = playbook(directory, OVERHEAD_PLAYBOOK % {"n": n}, "-e", "tasks=ping", env=env)
+    empty = playbook(directory, OVERHEAD_PLAYBOOK % {"n": n}, "-e", "tasks=none", env=env)
+    return lines + ["| | seconds for %d | per task, less the playbook's own start |" % n, "| --- | --- | --- |",
+                    "| ml_anomaly_job, no change | %.2f | %.3f |" % (job, (job - empty) / n),
+                    "| ansible.builtin.ping | %.2f | %.3f |" % (ping, (ping - empty) / n),
+                    "| ratio | %.2f | %.2f |" % (job / ping, (job - empty) / max(ping - empty, 1e-9))]
+
+
 def main():
-    sizes = [int(n) for n in os.environ.get("BENCH_SIZES", "100,500").split(",")]
+    sizes = [int(n) for n in os.environ.get("BENCH_SIZES", "100,500").split(",") if n]
+    parallel_jobs = int(os.environ.get("BENCH_PARALLEL_JOBS", "500"))
+    fleet_jobs = int(os.environ.get("BENCH_FLEET_JOBS", "5000"))
     with EmulatorServer() as server, tempfile.TemporaryDirectory() as directory:
         env = dict(os.environ, ELASTICSEARCH_HOSTS=server.url, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
                    ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_NOCOLOR="1")
@@ -228,34 +336,22 @@ def main():
                  "| --- | --- | --- | --- |"]
         lines += request_counts(server)
         lines += datafeed_and_bulk_counts(server) + [""]
-        lines += ["## 2. Converging N jobs with datafeeds (seconds, one run)", "",
-                  "| N | role: create | role: no-op | role: check-mode audit | uri: create | uri: no-op | "
-                  "uri no-op / role no-op |", "| --- | --- | --- | --- | --- | --- | --- |"]
-        for n in sizes:
-            with open(os.path.join(directory, "jobs.json"), "w", encoding="utf-8") as handle:
-                import json  # pylint: disable=import-outside-toplevel
-                json.dump(declared_jobs(n), handle)
-            reset(server.url)
-            create = playbook(directory, ROLE_PLAYBOOK, env=env)
-            noop = playbook(directory, ROLE_PLAYBOOK, env=env)
-            audit = playbook(directory, ROLE_PLAYBOOK, "--check", "--diff", env=env)
-            reset(server.url)
-            uri_create = playbook(directory, URI_PLAYBOOK, env=env)
-            uri_noop = playbook(directory, URI_PLAYBOOK, env=env)
-            figures = (n, create, noop, audit, uri_create, uri_noop, uri_noop / noop)
-            lines.append("| %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |" % figures)
-        lines += ["", "## 3. Per-task overhead (a no-op module run beside ansible.builtin.ping, 50 tasks each)", ""]
-        reset(server.url)
-        n = 50
-        playbook(directory, OVERHEAD_PLAYBOOK % {"n": 1}, "-e", "tasks=job", env=env)  # create the job once
-        job = playbook(directory, OVERHEAD_PLAYBOOK % {"n": n}, "-e", "tasks=job", env=env)
-        ping = playbook(directory, OVERHEAD_PLAYBOOK % {"n": n}, "-e", "tasks=ping", env=env)
-        empty = playbook(directory, OVERHEAD_PLAYBOOK % {"n": n}, "-e", "tasks=none", env=env)
-        lines += ["| | seconds for %d | per task, less the playbook's own start |" % n, "| --- | --- | --- |",
-                  "| ml_anomaly_job, no change | %.2f | %.3f |" % (job, (job - empty) / n),
-                  "| ansible.builtin.ping | %.2f | %.3f |" % (ping, (ping - empty) / n),
-                  "| ratio | %.2f | %.2f |" % (job / ping, (job - empty) / max(ping - empty, 1e-9))]
+        lines += converge_times(server, directory, env, sizes)
+        if parallel_jobs:
+            lines += parallel_writes(server, directory, env, parallel_jobs, write_ms=50, read_ms=10)
+        if fleet_jobs:
+            lines += fleet(server, directory, env, fleet_jobs)
+        lines += overhead(server, directory, env)
     print("\n".join(lines))
+    if os.environ.get("BENCH_WRITE_DOC", "1") == "1":
+        with open(DOC, encoding="utf-8") as handle:
+            text = handle.read()
+        figures = "## Figures (one run of `make bench`, %s)\n\n%s\n" % (
+            datetime.date.today().isoformat(), "\n".join("#" + line if line.startswith("## ") else line
+                                                         for line in lines))
+        with open(DOC, "w", encoding="utf-8") as handle:
+            handle.write(FIGURES.sub(lambda _match: figures, text))
+        print("wrote %s" % os.path.relpath(DOC, ROOT))
 
 
 if __name__ == "__main__":
