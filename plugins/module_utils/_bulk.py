@@ -31,7 +31,7 @@ READ_ONLY_CALLS = ("info", "validate_job", "validate_detector", "estimate_model_
                    "get_model_snapshots")
 SHOWN_FAILURES = 5  # failures quoted in full in the message; the rest are counted, grouped by their reason
 # jobs written at once (parallelism); the default is what `make bench` measured (docs/performance.md)
-DEFAULT_PARALLELISM = 8
+DEFAULT_PARALLELISM = 16
 MAX_PARALLELISM = 64
 
 

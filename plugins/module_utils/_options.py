@@ -283,7 +283,7 @@ def anomaly_jobs_spec():
         declared_filters=dict(type="list", elements="str", default=[]),
         declared_calendars=dict(type="list", elements="str", default=[]),
         skip_missing_dependencies=dict(type="bool", default=False),
-        parallelism=dict(type="int", default=8),
+        parallelism=dict(type="int", default=16),
         declared_job_ids=dict(type="list", elements="str", default=[]),
         return_bodies=dict(type="bool", default=True),
     )

@@ -96,7 +96,7 @@ options:
         each value, against an emulator that answers each write in 50 ms, is measured by C(make bench) (the
         collection's docs/performance.md). V(1) writes one job after another.
     type: int
-    default: 8
+    default: 16
   return_bodies:
     description:
       - Whether each entry of RV(results) carries the job's body (C(job)) and its datafeed's (C(datafeed.datafeed)),

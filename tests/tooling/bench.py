@@ -22,6 +22,7 @@ sys.path[:0] = [os.path.join(ROOT, "tests", "emulator"), os.path.join(ROOT, ".co
 
 from esml_emulator.server import EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
 import test_request_counts  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.mlops.elasticsearch.plugins.module_utils import _bulk  # noqa: E402  pylint: disable=wrong-import-position
 
 from conftest import SOURCE_INDICES, Es  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -50,7 +51,6 @@ ROLE_PLAYBOOK = """---
     - role: mlops.elasticsearch.anomaly_detection
       vars:
         anomaly_detection_jobs: "{{ lookup('ansible.builtin.file', 'jobs.json') | from_json }}"
-        anomaly_detection_parallelism: "{{ parallelism | default(8) | int }}"
         anomaly_detection_return_bodies: "{{ bodies | default(true) | bool }}"
 """
 
@@ -276,10 +276,10 @@ def parallel_writes(server, directory, env, n, write_ms, read_ms):
     for parallelism in (1, 4, 8, 16, 32):
         es = reset(server.url)
         es.settings(write_latency_ms=write_ms, read_latency_ms=read_ms)
-        took = playbook(directory, ROLE_PLAYBOOK, "-e", "parallelism=%d" % parallelism, env=env)
+        took = playbook(directory, ROLE_PLAYBOOK, "-e", "anomaly_detection_parallelism=%d" % parallelism, env=env)
         serial = serial or took
-        lines.append("| %d%s | %.1f | %.1f |" % (parallelism, " (the default)" if parallelism == 8 else "", took,
-                                                 serial / took))
+        default = " (the default)" if parallelism == _bulk.DEFAULT_PARALLELISM else ""
+        lines.append("| %d%s | %.1f | %.1f |" % (parallelism, default, took, serial / took))
     reset(server.url)
     return lines + [""]
 
