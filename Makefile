@@ -89,7 +89,7 @@ community: install $(TOOLS_STAMP)
 
 ## units: unit tests of module_utils and the emulator's conformance tests
 units: install
-	$(BIN)/pytest tests/unit tests/emulator/tests
+	$(BIN)/pytest tests/unit tests/emulator/tests tests/kibana_emulator/tests
 
 ## integration: ansible-playbook runs of tests/integration/targets against the emulator (or ELASTICSEARCH_HOSTS)
 integration: install
@@ -97,7 +97,7 @@ integration: install
 
 ## test: everything; ends with pytest's summary line
 test: sanity lint community
-	$(BIN)/pytest tests/unit tests/emulator/tests tests/docs tests/packaging tests/integration
+	$(BIN)/pytest tests/unit tests/emulator/tests tests/kibana_emulator/tests tests/docs tests/packaging tests/integration
 
 ## matrix: sanity, units and integration on every ansible-core minor from 2.16 to the newest (not part of test)
 matrix: install

@@ -11,6 +11,7 @@ import trustme
 
 from esml_emulator.app import Security
 from esml_emulator.server import EmulatorServer
+from kbn_emulator.server import KibanaServer
 
 
 class Reply:
@@ -144,6 +145,22 @@ def emulator_server():
 def es(emulator_server):
     client = Es(emulator_server.url)
     client.reset()
+    return client
+
+
+@pytest.fixture(scope="session")
+def kibana_server(emulator_server):
+    """A Kibana emulator reading the session's Elasticsearch emulator."""
+    server = KibanaServer(emulator_server.url).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def kibana(kibana_server, es):
+    """Raw HTTP against the Kibana emulator, reset (and its Elasticsearch emulator too, through ``es``)."""
+    client = Es(kibana_server.url, headers={"kbn-xsrf": "true"})
+    client.session.post(kibana_server.url + "/_emulator/reset", timeout=10).raise_for_status()
     return client
 
 
