@@ -328,7 +328,15 @@ class EsClient(object):
 
     Failover moves to the next host only when a request never reached the current one, and the
     client then stays on the host that answered.
+
+    ``WORDS`` are the names its messages use for the service and its options: the Kibana client
+    (``_kibana.py``) is this client with its own.
     """
+
+    WORDS = dict(service="Elasticsearch", hosts="hosts", hosts_hint="hosts (or ELASTICSEARCH_HOSTS / cloud_id)",
+                 validate_certs="validate_certs", ca_hint="ca_path (or ca_data)", ca_path="ca_path",
+                 client_cert="client_cert", client_key="client_key", request_timeout="request_timeout",
+                 retries="retries", example="https://es.example.com:9200", target="the cluster")
 
     def __init__(self, hosts=None, cloud_id=None, username=None, password=None, api_key=None, api_key_id=None,
                  bearer_token=None, validate_certs=True, ca_path=None, client_cert=None, client_key=None,
@@ -346,15 +354,16 @@ class EsClient(object):
         self._secondary = _secondary_header(es_secondary_authorization)
         self.retry_log = []
         self.deprecations = []  # Elasticsearch's deprecation warnings, once each (see _note_deprecations)
-        self.request_timeout = _positive("request_timeout", request_timeout)
+        words = self.WORDS
+        self.request_timeout = _positive(words["request_timeout"], request_timeout)
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise ElasticsearchError("retries must be a whole number of 0 or more, got %r" % (retries,))
+            raise ElasticsearchError("%s must be a whole number of 0 or more, got %r" % (words["retries"], retries))
         self.retries = retries
         self.backoff_factor = backoff_factor
         for name, path in (("ca_path", ca_path), ("client_cert", client_cert), ("client_key", client_key)):
             if path and not os.path.isfile(path):
                 raise ElasticsearchError("%s %s is not a file that exists here; give the path of the PEM file on the "
-                                         "host that runs the module" % (name, path))
+                                         "host that runs the module" % (words[name], path))
         if cloud_id:
             hosts = [decode_cloud_id(cloud_id)]
         urls = []
@@ -419,8 +428,9 @@ class EsClient(object):
     def _warn_if_exposed(self, validate_certs, ca_path):
         """Say so when the connection can be impersonated, or sends credentials in clear text off this host."""
         if not validate_certs and not ca_path and any(u.startswith("https://") for u in self.hosts):
-            self._warn("validate_certs is false: the cluster's TLS certificate is not verified, so anyone on the "
-                       "network path can impersonate it; set ca_path instead")
+            self._warn("%s is false: the TLS certificate of %s is not verified, so anyone on the network path can "
+                       "impersonate it; set %s instead" % (self.WORDS["validate_certs"], self.WORDS["target"],
+                                                           self.WORDS["ca_path"]))
         if self.auth_kind:
             for url in self.hosts:
                 parts = urlsplit(url)
@@ -434,19 +444,19 @@ class EsClient(object):
         keys = connection_argument_spec().keys()
         return cls(warn=warn, **dict((k, params.get(k)) for k in keys if params.get(k) is not None))
 
-    @staticmethod
-    def _parse_host(host):
+    @classmethod
+    def _parse_host(cls, host):
         text = host.strip()
         if "://" not in text:
             text = "http://" + text
-        example = "an http(s) URL such as https://es.example.com:9200"
+        example = "an http(s) URL such as %s" % cls.WORDS["example"]
         try:
             parts = urlsplit(text)
             port = parts.port
         except ValueError as exc:  # a port out of range or not a number, a bad IPv6 literal
-            raise ElasticsearchError("hosts entry %r is not %s (%s)" % (_shown_host(text), example, exc))
+            raise ElasticsearchError("%s entry %r is not %s (%s)" % (cls.WORDS["hosts"], _shown_host(text), example, exc))
         if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
-            raise ElasticsearchError("hosts entry %r is not %s" % (_shown_host(text), example))
+            raise ElasticsearchError("%s entry %r is not %s" % (cls.WORDS["hosts"], _shown_host(text), example))
         netloc = parts.hostname if ":" not in parts.hostname else "[%s]" % parts.hostname
         if port:
             netloc += ":%d" % port
@@ -485,7 +495,7 @@ class EsClient(object):
         return self.hosts[self._current]
 
     def request(self, method, path, params=None, body=None, idempotent=True, timeout=None, ndjson=False,
-                ok_statuses=None, not_found_ok=False, secondary=False):
+                ok_statuses=None, not_found_ok=False, secondary=False, headers=None):
         """Send one request; return the decoded JSON body, or None for an allowed 404. ``secondary``: a call whose
         caller's access Elasticsearch records (a datafeed's create, update and preview) carries
         ``es-secondary-authorization`` when es_secondary_authorization is set.
@@ -493,7 +503,7 @@ class EsClient(object):
         Raises ElasticsearchError for any other status, or when no host could be reached.
         """
         query = _encode_params(params)
-        headers = {}
+        headers = dict(headers or {})
         if secondary and self._secondary:
             headers["es-secondary-authorization"] = self._secondary
         data = None
@@ -537,8 +547,8 @@ class EsClient(object):
                     response = session.request(method, url, data=data, headers=headers, timeout=wait)
             except requests.exceptions.SSLError as exc:
                 trust = ("ca_fingerprint is the SHA-256 fingerprint of the certificate the cluster presents"
-                         if self._fingerprint else "ca_path (or ca_data) names the CA that signed the cluster's "
-                         "certificate")
+                         if self._fingerprint else "%s names the CA that signed the certificate of %s"
+                         % (self.WORDS["ca_hint"], self.WORDS["target"]))
                 raise ElasticsearchError(
                     "%s %s: TLS connection to %s failed (%s). Check that %s, and client_cert/client_key if the "
                     "cluster requires them" % (method, path.lstrip("/"), redact_url(base), _short_reason(exc), trust),
@@ -549,8 +559,8 @@ class EsClient(object):
                     continue  # fail over: the request did not reach this host
                 if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(_reason(exc), ReadTimeoutError):
                     raise ElasticsearchError(
-                        "%s %s: no response from %s within %ss (request_timeout); the request may or may not have "
-                        "been applied" % (method, path.lstrip("/"), redact_url(base), _seconds(wait)),
+                        "%s %s: no response from %s within %ss (%s); the request may or may not have been applied"
+                        % (method, path.lstrip("/"), redact_url(base), _seconds(wait), self.WORDS["request_timeout"]),
                         method=method, path=path, uncertain=True, settle_seconds=self.request_timeout)
                 raise ElasticsearchError(
                     "%s %s: the connection to %s broke before a response came back (%s); the request may or may "
@@ -560,9 +570,9 @@ class EsClient(object):
                 self._current = index
             return response
         raise ElasticsearchError(
-            "%s %s: could not connect to any Elasticsearch host: %s. Check hosts (or ELASTICSEARCH_HOSTS / cloud_id) "
-            "and that the cluster is running and reachable from where the module runs"
-            % (method, path.lstrip("/"), "; ".join(tried)), method=method, path=path)
+            "%s %s: could not connect to any %s host: %s. Check %s and that %s is running and reachable from where the "
+            "module runs" % (method, path.lstrip("/"), self.WORDS["service"], "; ".join(tried), self.WORDS["hosts_hint"],
+                             self.WORDS["target"]), method=method, path=path)
 
     def _note_deprecations(self, response):
         """Elasticsearch's deprecation warnings (``Warning: 299 Elasticsearch-<version> "<text>"``), each kept once."""

@@ -53,6 +53,15 @@ def jobs_info(api, params):
     return {"changed": False, "jobs": out, "count": len(out)}
 
 
+def with_kibana_spaces(kibana_api, result):
+    """Each job's Kibana spaces (``kibana_spaces``; None for a job Kibana has no saved object of yet): one request."""
+    spaces = kibana_api.get_jobs_spaces()
+    for item in result["jobs"]:
+        found = spaces.get(item["job_id"])
+        item["kibana_spaces"] = sorted(found) if found is not None else None
+    return result
+
+
 def datafeeds_info(api, params):
     expression = _expression(params.get("datafeed_id"))
     allow = params.get("allow_no_match", True)

@@ -82,11 +82,11 @@ class _Recorder(object):
         self.sent = (method, path.lstrip("/"), dict(params or {}), body)
 
 
-def request_line(api_method, kwargs):
-    """``(HTTP method, path, query params, body)`` of the request ``MlApi.<api_method>(**kwargs)`` sends, without
-    sending it: how a plan reports its steps, from the one place that knows each endpoint."""
+def request_line(api_method, kwargs, api_class=None):
+    """``(HTTP method, path, query params, body)`` of the request ``MlApi.<api_method>(**kwargs)`` (or another API
+    class's) sends, without sending it: how a plan reports its steps, from the one place that knows each endpoint."""
     recorder = _Recorder()
-    getattr(MlApi(recorder), api_method)(**kwargs)
+    getattr((api_class or MlApi)(recorder), api_method)(**kwargs)
     return recorder.sent
 
 

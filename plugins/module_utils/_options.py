@@ -314,6 +314,8 @@ def bulk_job_spec():
         force=dict(type="bool", default=False),
         keep_snapshots=dict(type="int"),
         calendars=dict(type="list", elements="str"),
+        # the role's: the Kibana spaces it puts the job in with ml_job_spaces (ml_anomaly_jobs does not use it)
+        kibana_spaces=dict(type="list", elements="str"),
         datafeed=dict(type="dict", options=dict(
             datafeed_id=dict(type="str"),
             state=dict(type="str", choices=list(DATAFEED_STATES)),
@@ -388,3 +390,29 @@ def validate(spec, values, path):
 def given(values):
     """The keys a user set in a nested-options dict (Ansible fills the others with None)."""
     return dict((k, v) for k, v in (values or {}).items() if v is not None)
+
+
+def job_spaces_spec():
+    """ml_job_spaces: the jobs, and their spaces exact or as changes."""
+    return dict(
+        job_id=dict(type="list", elements="str"),
+        jobs=dict(type="list", elements="dict"),
+        spaces=dict(type="list", elements="str"),
+        spaces_to_add=dict(type="list", elements="str"),
+        spaces_to_remove=dict(type="list", elements="str"),
+        sync_missing=dict(type="bool", default=True),
+        allow_cleanup=dict(type="bool", default=False),
+        created_job_ids=dict(type="list", elements="str", default=[]),
+    )
+
+
+JOB_SPACES_EXCLUSIVE = [("job_id", "jobs"), ("spaces", "spaces_to_add"), ("spaces", "spaces_to_remove"),
+                        ("jobs", "spaces"), ("jobs", "spaces_to_add"), ("jobs", "spaces_to_remove")]
+
+
+def saved_objects_sync_spec():
+    """ml_saved_objects_sync: the space the sync runs in, and where the objects it makes go."""
+    return dict(
+        space=dict(type="str"),
+        add_to_all_spaces=dict(type="bool"),
+    )

@@ -106,8 +106,9 @@ class Action(object):
     """
 
     def __init__(self, name, kwargs, api_method=None, body_arg=None, note=None, leaves=None, shown_as=None,
-                 verify=None, tolerate=None, loses=None, puts_back=None, restorable=True):
+                 verify=None, tolerate=None, loses=None, puts_back=None, restorable=True, api_class=None):
         self.name = name
+        self.api_class = api_class  # the API whose method this is, for as_dict (None: MlApi)
         self.api_method = api_method or name
         self.kwargs = dict(kwargs)
         self.body_arg = body_arg
@@ -129,7 +130,7 @@ class Action(object):
         return self.result
 
     def as_dict(self):
-        method, path, params, _body = request_line(*self.shown_as)
+        method, path, params, _body = request_line(*self.shown_as, api_class=self.api_class)
         out = {"action": self.name, "method": method, "path": path}
         if params:
             out["params"] = params

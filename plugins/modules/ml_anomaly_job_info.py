@@ -16,10 +16,14 @@ description:
   - With O(exclude_generated=true) each RV(jobs[].config) is a body that M(mlops.elasticsearch.ml_anomaly_job)
     accepts as it is, and finds unchanged.
   - Three requests whatever the number of jobs.
+  - With a Kibana connection (O(kibana_url) or O(kibana_cloud_id), or E(KIBANA_URL)), each job also has
+    RV(jobs[].kibana_spaces), the Kibana spaces that show it, at the cost of one more request, to Kibana's internal
+    C(/internal/ml/saved_objects/jobs_spaces) route (Kibana has no public one that reads them).
 author:
   - mlops.elasticsearch maintainers (@mlops-elasticsearch)
 extends_documentation_fragment:
   - mlops.elasticsearch.connection
+  - mlops.elasticsearch.kibana
   - mlops.elasticsearch.attributes
   - mlops.elasticsearch.attributes.info_module
 options:
@@ -118,6 +122,15 @@ jobs:
       returned: with O(include_stats), for jobs that have a datafeed
       type: dict
       sample: {datafeed_id: datafeed-web-latency, state: started}
+    kibana_spaces:
+      description:
+        - The Kibana spaces that show the job, sorted; V(*) means every space. V(null) when Kibana has no saved
+          object for the job yet (it makes one at its next sync; M(mlops.elasticsearch.ml_saved_objects_sync) runs
+          that sync now).
+      returned: with a Kibana connection
+      type: list
+      elements: str
+      sample: [security]
 count:
   description: How many jobs matched.
   returned: always
@@ -125,14 +138,18 @@ count:
   sample: 3
 """
 
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import elasticsearch_module, run_with_api
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._module import (
+    elasticsearch_module, run_with_api, run_with_kibana)
 from ansible_collections.mlops.elasticsearch.plugins.module_utils._options import stats_info_spec
-from ansible_collections.mlops.elasticsearch.plugins.module_utils._info import jobs_info
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._info import jobs_info, with_kibana_spaces
+from ansible_collections.mlops.elasticsearch.plugins.module_utils._kibana import kibana_given
 
 
 def main():
-    module = elasticsearch_module(stats_info_spec("job_id"))
+    module = elasticsearch_module(stats_info_spec("job_id"), kibana=True)
     result = run_with_api(module, lambda api: jobs_info(api, module.params))
+    if not result.get("failed") and kibana_given(module.params):
+        result = run_with_kibana(module, lambda kibana: with_kibana_spaces(kibana, result))
     (module.fail_json if result.get("failed") else module.exit_json)(**result)
 
 

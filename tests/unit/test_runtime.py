@@ -14,15 +14,27 @@ def _load(path):
         return yaml.safe_load(handle)
 
 
-def test_action_group_equals_modules():
-    """Every module is in group/mlops.elasticsearch.elasticsearch, and nothing else is (STYLE.md)."""
+def _fragments(module):
+    """The doc fragments a module's DOCUMENTATION extends: the connection options it takes."""
+    with open(os.path.join(ROOT, "plugins", "modules", module + ".py"), encoding="utf-8") as handle:
+        text = handle.read()
+    block = text.split('DOCUMENTATION = r"""', 1)[1].split('"""', 1)[0]
+    return set(yaml.safe_load(block).get("extends_documentation_fragment") or [])
+
+
+def test_action_groups_equal_the_modules_of_each_connection():
+    """Every module is in an action group (STYLE.md): group/mlops.elasticsearch.elasticsearch holds exactly the
+    modules that take the Elasticsearch connection, group/mlops.elasticsearch.kibana those that take Kibana's, so
+    that module_defaults for a group never gives a module an option it does not take."""
     modules_dir = os.path.join(ROOT, "plugins", "modules")
-    modules = set()
-    if os.path.isdir(modules_dir):
-        modules = {name[:-3] for name in os.listdir(modules_dir) if name.endswith(".py") and name != "__init__.py"}
-    group = _load("meta/runtime.yml")["action_groups"]["elasticsearch"] or []
-    assert sorted(group) == sorted(modules)
-    assert len(group) == len(set(group))
+    modules = {name[:-3] for name in os.listdir(modules_dir) if name.endswith(".py") and name != "__init__.py"}
+    groups = _load("meta/runtime.yml")["action_groups"]
+    for group, fragment in (("elasticsearch", "mlops.elasticsearch.connection"), ("kibana", "mlops.elasticsearch.kibana")):
+        members = groups[group] or []
+        assert len(members) == len(set(members))
+        assert sorted(members) == sorted(m for m in modules if fragment in _fragments(m)), group
+    assert set(groups["elasticsearch"]) | set(groups["kibana"]) == modules
+    assert "ml_job_spaces" in groups["kibana"] and "ml_job_spaces" not in groups["elasticsearch"]
 
 
 def test_requires_ansible_and_galaxy():
