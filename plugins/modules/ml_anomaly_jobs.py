@@ -39,7 +39,8 @@ options:
       - The jobs. Each takes C(job_id), C(state) (V(opened) by default, or V(present), V(closed), V(absent)),
         C(config) (the job's body, required unless C(state) is V(absent)), C(recreate), C(force), C(keep_snapshots)
         (see O(keep_snapshots)), C(calendars) (calendars the job belongs to, as a Kibana export lists them; checked to
-        exist, see O(skip_missing_dependencies)), and an optional
+        exist, see O(skip_missing_dependencies)), C(kibana_spaces) (accepted and not used here, the role
+        P(mlops.elasticsearch.anomaly_detection#role) passes it to M(mlops.elasticsearch.ml_job_spaces)), and an optional
         C(datafeed) with C(config), C(datafeed_id), C(state) (V(started) when the job is opened, else V(stopped)),
         C(start) and C(end). See M(mlops.elasticsearch.ml_anomaly_job) and M(mlops.elasticsearch.ml_datafeed).
       - Each entry is checked and converted as those modules' options are, before any request. C(recreate) of

@@ -23,13 +23,15 @@ def _playbooks():
 
 # how-tos that move jobs from one cluster to another get a second emulator as ``target_hosts``
 TWO_CLUSTERS = ("move-jobs-between-clusters",)
+# how-tos that need a Kibana get the Kibana emulator, reading the emulator of the test, as KIBANA_URL
+WITH_KIBANA = ("kibana-spaces",)
 # how-tos that converge an inventory of clusters get that many emulators, one inventory host each
 INVENTORY_OF_CLUSTERS = {"many-clusters": 3}
 
 
 def test_there_are_howto_playbooks():
     assert {"revert-after-bad-window", "upgrade-cluster-with-ml-jobs", "install-kibana-module-jobs",
-            "move-jobs-between-clusters", "many-clusters"} <= set(_playbooks())
+            "move-jobs-between-clusters", "many-clusters", "kibana-spaces"} <= set(_playbooks())
 
 
 @pytest.fixture
@@ -47,6 +49,11 @@ def test_howto_runs_against_the_emulator(name, emulator_server, request, tmp_pat
     for key in ("ELASTICSEARCH_API_KEY", "ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD", "ELASTICSEARCH_CLOUD_ID"):
         env.pop(key, None)  # the emulator of this test, whatever else the environment points at
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), os.path.join(HOWTOS, name + ".yml")]
+    env.pop("KIBANA_URL", None)
+    if name in WITH_KIBANA:
+        kibana = request.getfixturevalue("kibana_server")
+        requests.post(kibana.url + "/_emulator/reset", timeout=10).raise_for_status()
+        env["KIBANA_URL"] = kibana.url
     if name in TWO_CLUSTERS:
         command += ["-e", "target_hosts=%s" % request.getfixturevalue("target_server").url]
     clusters = []

@@ -37,6 +37,10 @@ PLAYBOOK = """---
 """
 
 
+# Targets that need a Kibana as well: against a real cluster they run only when KIBANA_URL names its Kibana.
+KIBANA_TARGETS = ("ml_job_spaces",)
+
+
 def _targets():
     """Every target directory; setup_* ones are helpers the targets include, not targets."""
     return sorted(name for name in os.listdir(TARGETS)
@@ -59,7 +63,7 @@ def test_targets_are_discovered():
 
 
 @pytest.mark.parametrize("target", _targets())
-def test_target(target, cluster, tmp_path):
+def test_target(target, cluster, tmp_path, request):
     hosts, emulator_url = cluster
     playbook = tmp_path / "run.yml"
     playbook.write_text(PLAYBOOK.format(target=target))
@@ -69,6 +73,15 @@ def test_target(target, cluster, tmp_path):
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(playbook)]
     if emulator_url:
         command += ["-e", "emulator_url=%s" % emulator_url]
+    if target in KIBANA_TARGETS:
+        if emulator_url:  # the Kibana emulator, reading the Elasticsearch emulator
+            kibana = request.getfixturevalue("kibana_server")
+            requests.post(kibana.url + "/_emulator/reset", timeout=10).raise_for_status()
+            env["KIBANA_URL"] = kibana.url
+            command += ["-e", "kibana_emulator_url=%s" % kibana.url]
+        elif not os.environ.get("KIBANA_URL"):
+            pytest.skip("a real cluster without KIBANA_URL: no Kibana to run %s against" % target)
+        command += ["-e", "kibana_url=%s" % env["KIBANA_URL"]]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
     output = "%s\n%s" % (result.stdout[-6000:], result.stderr[-3000:])
     assert result.returncode == 0, "ansible-playbook failed for %s:\n%s" % (target, output)

@@ -94,7 +94,7 @@ def test_string_true_is_true(es):
 
 @pytest.mark.parametrize("job,message", [
     ({"job_id": "j1", "staet": "absent", "config": {"analysis_config": AC}},
-     "jobs[0]: unknown key 'staet'; expected one of calendars, config, datafeed, force, job_id, keep_snapshots, recreate, state"),
+     "jobs[0]: unknown key 'staet'; expected one of calendars, config, datafeed, force, job_id, keep_snapshots, kibana_spaces, recreate, state"),
     ({"job_id": "j1", "state": "gone", "config": {"analysis_config": AC}}, "jobs[0].state: 'gone' is not one of"),
     ({"job_id": "j1", "state": "reset", "config": {"analysis_config": AC}}, "jobs[0].state: 'reset' is not one of"),
     ({"job_id": "j1", "recreate": "maybe", "config": {"analysis_config": AC}},
