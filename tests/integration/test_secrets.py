@@ -10,6 +10,8 @@ import sys
 from conftest import Es
 from esml_emulator.app import Security
 from esml_emulator.server import EmulatorServer
+from kbn_emulator.app import Credentials
+from kbn_emulator.server import KibanaServer
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PASSWORD = "pw-S3CRET-basic-1f9a"
@@ -103,5 +105,69 @@ def test_no_secret_in_any_output(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in output  # -vvv did print the module arguments, masked
+    found = [secret for secret in SECRETS if secret in output]
+    assert found == [], "secrets in the output: %s" % found
+
+
+KIBANA_PLAYBOOK = """---
+- name: Every way to authenticate with Kibana, and a failure
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: A job, made through Elasticsearch
+      mlops.elasticsearch.ml_anomaly_job: {hosts: ["URL"], job_id: k1, analysis_config: {detectors: [{function: count}]}}
+    - name: Basic auth, check mode with diff
+      mlops.elasticsearch.ml_job_spaces: {kibana_url: "KIBANA", kibana_username: elastic, kibana_password: "PASSWORD",
+                                          job_id: k1, spaces: ["*"]}
+      check_mode: true
+      diff: true
+    - name: API key, the sync with diff
+      mlops.elasticsearch.ml_saved_objects_sync: {kibana_url: "KIBANA", kibana_api_key: "ENCODED"}
+      diff: true
+    - name: Bearer token, the spaces
+      mlops.elasticsearch.ml_job_spaces: {kibana_url: "KIBANA", kibana_bearer_token: "TOKEN", job_id: k1, spaces: ["*"]}
+    - name: Kibana credentials from the environment of the run, and Elasticsearch's too
+      mlops.elasticsearch.ml_anomaly_job_info: {hosts: ["URL"], kibana_url: "KIBANA", job_id: k1}
+      register: info
+    - name: A wrong Kibana password
+      mlops.elasticsearch.ml_job_spaces: {kibana_url: "KIBANA", kibana_username: elastic, kibana_password: "WRONG",
+                                          job_id: k1, spaces: ["*"]}
+      ignore_errors: true
+      register: wrong
+    - name: Show what came back
+      ansible.builtin.debug:
+        msg: "{{ [info, wrong] }}"
+    - name: The jobs' spaces were read, and the failure was the expected one
+      ansible.builtin.assert:
+        that:
+          - info.jobs[0].kibana_spaces == ['*']
+          - wrong is failed and wrong.status == 401 and 'Kibana did not accept the credentials' in wrong.msg
+"""
+
+
+def test_no_kibana_secret_in_any_output(tmp_path):
+    security = Security(users={"elastic": (PASSWORD, ["superuser"])}, api_keys={"key1": (API_KEY, ["manage_ml"])},
+                        tokens={TOKEN: ["manage_ml"]})
+    credentials = Credentials(users={"elastic": PASSWORD}, api_keys={"key1": API_KEY}, tokens=[TOKEN])
+    es_auth = "Basic " + base64.b64encode(("elastic:%s" % PASSWORD).encode()).decode()
+    with EmulatorServer(security=security) as server, \
+            KibanaServer(server.url, es_auth=es_auth, credentials=credentials) as kibana:
+        text = KIBANA_PLAYBOOK
+        for name, value in (("URL", server.url), ("KIBANA", kibana.url), ("PASSWORD", PASSWORD), ("ENCODED", ENCODED),
+                            ("TOKEN", TOKEN), ("WRONG", WRONG)):
+            text = text.replace('"%s"' % name, '"%s"' % value)
+        playbook = tmp_path / "kibana-secrets.yml"
+        playbook.write_text(text)
+        env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                   ELASTICSEARCH_USERNAME="elastic", ELASTICSEARCH_PASSWORD=PASSWORD,
+                   KIBANA_USERNAME="elastic", KIBANA_PASSWORD=PASSWORD)
+        env.pop("ELASTICSEARCH_HOSTS", None)
+        env.pop("KIBANA_URL", None)
+        result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", str(playbook)],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in output
     found = [secret for secret in SECRETS if secret in output]
     assert found == [], "secrets in the output: %s" % found
