@@ -2,7 +2,7 @@
 
 For each minor, the newest patch release is installed in its own venv (``.matrix/<minor>/``, kept between runs)
 on a Python of the machine that the release supports on the controller (3.11 where it can). Then that version's own
-``ansible-test sanity``, the unit tests (with the emulator's) and the integration targets are run. The table at
+``ansible-test sanity``, the unit tests (with both emulators' own) and the integration targets are run. The table at
 the end has a row per version. A version whose Python the machine lacks is reported as not run, never as passed;
 the run fails if any cell failed, or if a version from 2.16 to 2.19 did not run.
 
@@ -180,7 +180,7 @@ def main():
         try:
             venv = prepare(minor, version, available[chosen], log)
             cells = [sanity(venv, chosen, log)[0],
-                     pytest(venv, ["tests/unit", "tests/emulator/tests"], log)[0],
+                     pytest(venv, ["tests/unit", "tests/emulator/tests", "tests/kibana_emulator/tests"], log)[0],
                      pytest(venv, ["tests/integration/test_targets.py"], log)[0]]
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             print(exc)

@@ -185,3 +185,28 @@ def test_urls_cloud_ids_and_credentials():
         resolve_kibana_credentials({}, {"KIBANA_USERNAME": "u", "KIBANA_API_KEY": "k"})
     with pytest.raises(ElasticsearchError, match="no kibana_password"):
         resolve_kibana_credentials({"kibana_username": "u"}, {})
+
+
+def logged(kibana):
+    log = kibana.session.get(kibana.url + "/_emulator/requests", timeout=10).json()
+    return [(e["method"], e["path"] + ("?" + e["query"] if e["query"] else "")) for e in log]
+
+
+def test_request_counts(world):
+    """A job without a saved object: its spaces, Kibana's spaces, the simulated sync, the sync, one move. Then a
+    no-op is the two reads, a move adds one write, and spaces that are only ``*`` need no list of spaces."""
+    jobs_spaces = ("GET", "/internal/ml/saved_objects/jobs_spaces")
+    spaces = ("GET", "/api/spaces/space")
+    run(world, job_id=["a"], spaces=["security"])
+    assert logged(world) == [jobs_spaces, spaces, ("GET", "/api/ml/saved_objects/sync?simulate=true"),
+                             ("GET", "/api/ml/saved_objects/sync"),
+                             ("POST", "/api/ml/saved_objects/update_jobs_spaces")]
+    clear(world)
+    run(world, job_id=["a"], spaces=["security"])
+    assert logged(world) == [jobs_spaces, spaces]
+    clear(world)
+    run(world, job_id=["a"], spaces=["ops"])
+    assert logged(world) == [jobs_spaces, spaces, ("POST", "/s/security/api/ml/saved_objects/update_jobs_spaces")]
+    clear(world)
+    run(world, job_id=["a"], spaces=["*"])
+    assert logged(world) == [jobs_spaces, ("POST", "/s/ops/api/ml/saved_objects/update_jobs_spaces")]
