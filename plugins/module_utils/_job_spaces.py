@@ -78,7 +78,7 @@ def read(api, declared, check_mode):
 
 
 def plan(current, declared):
-    out = Plan("the Kibana spaces of job(s) %s" % ", ".join(e[0] for e in declared.entries), start_state="as they were")
+    out = Plan("Kibana's view of job(s) %s" % ", ".join(e[0] for e in declared.entries), start_state="as it was")
     if current.spaces is not None:
         unknown = sorted(set(s for e in declared.entries for s in (e[1] or []) + (e[2] or [])
                              if s != ALL_SPACES) - set(current.spaces))
@@ -107,7 +107,7 @@ def plan(current, declared):
     for (through, to_add, to_remove), job_ids in sorted(groups.items()):
         out.add(Action("update_jobs_spaces", {"job_ids": job_ids, "spaces_to_add": list(to_add),
                                               "spaces_to_remove": list(to_remove), "space": through},
-                       body_arg=None, api_class=KibanaApi, leaves="moved: %s" % ", ".join(job_ids),
+                       api_class=KibanaApi, leaves="with %s moved" % ", ".join(job_ids),
                        note="jobs %s, through space %s" % (", ".join(job_ids), through)))
     return out
 
@@ -135,7 +135,8 @@ def _plan_sync(out, current, declared):
     note = "makes the saved objects of %s" % ", ".join(current.missing)
     if others:
         note += "; Kibana's sync also makes those of %s, in every space, as its hourly task would" % ", ".join(others)
-    out.add(Action("sync", {"simulate": False}, api_class=KibanaApi, note=note, leaves="synced"))
+    out.add(Action("sync", {"simulate": False}, api_class=KibanaApi, note=note,
+                   leaves="with the missing saved objects made, in every space"))
 
 
 def _after(have, spaces, add, remove, job_id):

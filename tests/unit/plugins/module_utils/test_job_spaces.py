@@ -210,3 +210,25 @@ def test_request_counts(world):
     clear(world)
     run(world, job_id=["a"], spaces=["*"])
     assert logged(world) == [jobs_spaces, ("POST", "/s/ops/api/ml/saved_objects/update_jobs_spaces")]
+
+
+def test_a_move_that_fails_after_the_sync_says_what_was_done(world, kibana_server):
+    """The sync ran, then Kibana refused the move (here: the job's saved object went away in between): the failure
+    names the step done, where things stand, and that running the task again finishes."""
+    original = kibana_server.app._update_jobs_spaces
+
+    def gone(request, space):
+        with kibana_server.app.lock:
+            kibana_server.app.jobs.pop("a", None)
+        return original(request, space)
+    kibana_server.app._update_jobs_spaces = gone
+    try:
+        with pytest.raises(ReconcileError) as caught:
+            run(world, job_id=["a"], spaces=["security"])
+    finally:
+        kibana_server.app._update_jobs_spaces = original
+    message = str(caught.value)
+    assert "Kibana could not change the spaces of job a (No known job with id 'a')" in message
+    assert "Done before it failed: sync." in message
+    assert "Kibana's view of job(s) a is left with the missing saved objects made, in every space; run the task " \
+           "again to finish." in message
