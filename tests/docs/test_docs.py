@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import subprocess
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -94,3 +95,15 @@ def test_the_readme_layout_names_what_exists():
             if not os.path.exists(os.path.join(ROOT, path)):
                 missing.append(path)
     assert missing == []
+
+
+def test_bench_can_rewrite_the_performance_figures():
+    """`make bench` is not part of `make test`, so this is what keeps it runnable: its imports resolve in a fresh
+    interpreter (it shares the test fixtures, which need both emulators) and docs/performance.md still has the
+    section it replaces."""
+    bench = os.path.join(ROOT, "tests", "tooling", "bench.py")
+    code = ("import runpy, sys; sys.argv = [%r]; namespace = runpy.run_path(%r, run_name='bench');"
+            "text = open(namespace['DOC'], encoding='utf-8').read();"
+            "assert namespace['FIGURES'].search(text), 'no Figures section'" % (bench, bench))
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr

@@ -17,7 +17,8 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path[:0] = [os.path.join(ROOT, "tests", "emulator"), os.path.join(ROOT, ".collections"), os.path.join(ROOT, "tests"),
+sys.path[:0] = [os.path.join(ROOT, "tests", "emulator"), os.path.join(ROOT, "tests", "kibana_emulator"),
+                os.path.join(ROOT, ".collections"), os.path.join(ROOT, "tests"),
                 os.path.join(ROOT, "tests", "unit", "plugins", "module_utils")]
 
 from esml_emulator.server import EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
